@@ -1,0 +1,5 @@
+import sys
+
+from ormgc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,106 @@
+"""The interpreter a measurement runs in: the running one, or a managed venv per profile.
+
+A profile is a pinned requirements file in ``ormgc/profiles``. Managed environments live in the
+cache, keyed by profile, interpreter and the file's content, and are marked complete only after
+pip succeeds, so an interrupted install is redone, never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional
+
+import orm_fixtures
+from orm_fixtures._cache import cache_dir, exclusive_lock, notify
+
+from ._errors import OrmGcError, UsageError
+from ._pythons import find_python
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+CURRENT_PROFILE = "current"
+
+
+class Interpreter(NamedTuple):
+    executable: str
+    env: Dict[str, str]  # the environment a worker process gets
+    label: str
+
+
+def profiles() -> List[str]:
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.txt"))
+
+
+def profile_file(profile: str) -> Path:
+    path = PROFILES_DIR / f"{profile}.txt"
+    if not path.exists():
+        raise UsageError(f"unknown profile {profile!r}: choose from {', '.join(profiles())}")
+    return path
+
+
+def _source_path() -> str:
+    """A folder holding only our two packages, so a worker of another Python imports them
+    without seeing the running interpreter's site-packages."""
+    shim = cache_dir() / "pythonpath"
+    shim.mkdir(exist_ok=True)
+    for package in (orm_fixtures, sys.modules[__package__]):
+        source = Path(package.__file__).resolve().parent
+        link = shim / source.name
+        if not link.is_symlink() or link.resolve() != source:
+            temp = shim / f".{source.name}.{os.getpid()}"
+            if temp.is_symlink():
+                temp.unlink()
+            temp.symlink_to(source)
+            os.replace(temp, link)
+    return str(shim)
+
+
+def _worker_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _source_path()
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def _venv(base_python: str, profile: str) -> str:
+    requirements = profile_file(profile)
+    ask = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+    version = subprocess.run([base_python, "-c", ask], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    key = hashlib.sha256(requirements.read_bytes() + base_python.encode()).hexdigest()[:10]
+    root = cache_dir() / "envs" / f"{profile}-py{version}-{key}"
+    python = str(root / "bin" / "python")
+    if (root / ".complete").exists():
+        return python
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(root.with_name(root.name + ".lock"), f"the {profile} environment"):
+        if (root / ".complete").exists():
+            return python
+        shutil.rmtree(root, ignore_errors=True)
+        notify(f"creating the {profile!r} environment for Python {version} (once) in {root}")
+        steps = [[base_python, "-m", "venv", str(root)],
+                 [python, "-m", "pip", "install", "--quiet", "-r", str(requirements)]]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True)
+            if done.returncode != 0:
+                shutil.rmtree(root, ignore_errors=True)
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise OrmGcError(f"could not install profile {profile!r} on Python {version}: "
+                                 f"{last}")
+        (root / ".complete").write_text(requirements.read_text())
+    return python
+
+
+def interpreter(python: Optional[str], profile: str = CURRENT_PROFILE) -> Interpreter:
+    """Where to run: the current interpreter as it is, unless another Python or profile is
+    asked for, in which case a managed venv with the profile's pins."""
+    profile_file(profile)
+    if python is None and profile == CURRENT_PROFILE:
+        return Interpreter(sys.executable, _worker_env(), "this Python")
+    base = find_python(python) if python else sys.executable
+    return Interpreter(_venv(base, profile), _worker_env(), f"Python {python or 'current'}"
+                       f" ({profile})")

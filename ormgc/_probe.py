@@ -1,0 +1,157 @@
+"""The probe: what CPython's cyclic GC did while one block of code ran.
+
+Collections are counted from ``gc.callbacks`` ("start" events) and cross-checked against the
+``gc.get_stats()`` deltas; a disagreement raises, because every chart depends on these counts.
+Pauses are timed start→stop per collection. The probe allocates nothing tracked by the GC while
+the block runs: the callback only appends ints (untracked) to lists.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import resource
+import sys
+import sysconfig
+import time
+from typing import Any, Dict, List, Optional
+
+_CLEAR_REFS = "/proc/self/clear_refs"
+_STATUS = "/proc/self/status"
+
+
+class ProbeMismatch(RuntimeError):
+    """gc.callbacks and gc.get_stats() disagree: the measurement cannot be trusted."""
+
+
+def _status_kb(field: str) -> Optional[int]:
+    try:
+        with open(_STATUS) as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> str:
+    """Reset the kernel's RSS high-water mark if allowed; say which peak the probe will report."""
+    try:
+        with open(_CLEAR_REFS, "w") as clear_refs:
+            clear_refs.write("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
+        if _status_kb("VmHWM") is not None:
+            return "vmhwm-reset"
+    except OSError:
+        pass
+    return "ru_maxrss-process"  # peak of the whole process so far, not of the block
+
+
+def _peak_rss_kb(method: str) -> int:
+    if method == "vmhwm-reset":
+        return _status_kb("VmHWM") or 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
+def _percentile(sorted_values: List[float], fraction: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[max(1, math.ceil(fraction * len(sorted_values))) - 1]
+
+
+def gc_identity() -> Dict[str, Any]:
+    """What this interpreter says about its GC; never assumes three generations."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    return {
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "python_implementation": sys.implementation.name,
+        "python_build": "free-threaded" if free_threaded else "default",
+        "gc_generations": len(gc.get_stats()),
+        "gc_threshold": list(gc.get_threshold()),
+        "gc_enabled": gc.isenabled(),
+    }
+
+
+class Probe:
+    """Context manager measuring one block; ``result`` holds the numbers afterwards."""
+
+    def __init__(self) -> None:
+        self.result: Dict[str, Any] = {}
+        self._starts: List[int] = []
+        self._pauses_ns: List[int] = []
+        self._generations: List[int] = []
+        self._collected = 0
+        self._uncollectable = 0
+        self._open_start = 0
+
+    def _callback(self, phase: str, info: Dict[str, Any]) -> None:
+        now = time.perf_counter_ns()
+        if phase == "start":
+            self._open_start = now
+            self._generations.append(info["generation"])
+        else:
+            self._pauses_ns.append(now - self._open_start)
+            self._collected += info["collected"]
+            self._uncollectable += info["uncollectable"]
+
+    def __enter__(self) -> "Probe":
+        was_enabled = gc.isenabled()
+        gc.disable()  # no collection may fall between reading the stats and hooking the callback
+        self._was_enabled = was_enabled
+        self._threshold_before = list(gc.get_threshold())
+        self._stats_before = [s["collections"] for s in gc.get_stats()]
+        self._rss_method = _reset_peak_rss()
+        self._rss_before_kb = _status_kb("VmRSS") or 0
+        gc.callbacks.append(self._callback)
+        self._wall0 = time.perf_counter_ns()
+        self._cpu0 = time.process_time_ns()
+        if was_enabled:
+            gc.enable()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        enabled_during = gc.isenabled()
+        gc.disable()
+        wall_ns = time.perf_counter_ns() - self._wall0
+        cpu_ns = time.process_time_ns() - self._cpu0
+        gc.callbacks.remove(self._callback)
+        stats_after = [s["collections"] for s in gc.get_stats()]
+        peak_kb = _peak_rss_kb(self._rss_method)
+        rss_after_kb = _status_kb("VmRSS") or 0
+        if enabled_during:
+            gc.enable()
+        if exc_info[0] is not None:
+            return
+        self.result = self._summarise(wall_ns, cpu_ns, stats_after, peak_kb, rss_after_kb)
+
+    def _summarise(self, wall_ns: int, cpu_ns: int, stats_after: List[int], peak_kb: int,
+                   rss_after_kb: int) -> Dict[str, Any]:
+        per_generation = [0] * len(stats_after)
+        for generation in self._generations:
+            per_generation[generation] += 1
+        from_stats = [after - before for before, after in zip(self._stats_before, stats_after)]
+        if from_stats != per_generation:
+            raise ProbeMismatch(f"gc.callbacks saw {per_generation} collections per generation, "
+                                f"gc.get_stats() says {from_stats}")
+        pauses_ms = sorted(ns / 1e6 for ns in self._pauses_ns)
+        return {
+            "collections": per_generation,
+            "collections_total": sum(per_generation),
+            "collected": self._collected,
+            "uncollectable": self._uncollectable,
+            "pause_ms": {
+                "total": sum(pauses_ms),
+                "max": pauses_ms[-1] if pauses_ms else 0.0,
+                "p50": _percentile(pauses_ms, 0.50),
+                "p99": _percentile(pauses_ms, 0.99),
+            },
+            "wall_ms": wall_ns / 1e6,
+            "cpu_ms": cpu_ns / 1e6,
+            "peak_rss_mb": peak_kb / 1024,
+            "rss_delta_mb": (rss_after_kb - self._rss_before_kb) / 1024,
+            "peak_rss_method": self._rss_method,
+            "gc_threshold_before": self._threshold_before,
+            "gc_threshold_after": list(gc.get_threshold()),
+        }

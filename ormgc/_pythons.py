@@ -1,0 +1,89 @@
+"""Finding the interpreters to measure: on PATH, else where pyenv keeps them.
+
+On these machines pyenv holds 3.9-3.13 but its ``python3.X`` shims answer "command not found"
+unless a version is selected, so a name on PATH is only trusted once it has run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+from ._errors import UsageError
+
+SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
+_VERSION = re.compile(r"3\.\d{1,2}t?\Z")
+_ASK_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+
+def _pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+
+
+def _patch_key(path: Path) -> List[int]:
+    return [int(part) for part in re.findall(r"\d+", path.name)]
+
+
+def _candidates(version: str) -> Iterator[str]:
+    name = f"python{version}"
+    on_path = shutil.which(name)
+    if on_path:
+        yield on_path
+    base = version.rstrip("t")
+    pattern = f"{base}.*t" if version.endswith("t") else f"{base}.*"
+    for prefix in sorted(_pyenv_root().joinpath("versions").glob(pattern), key=_patch_key,
+                         reverse=True):
+        if prefix.name.count(".") == 2 and (prefix / "bin" / name).exists():
+            yield str(prefix / "bin" / name)
+    for directory in ("/usr/local/bin", "/usr/bin"):
+        yield os.path.join(directory, name)
+
+
+def _runs_as(executable: str, version: str) -> bool:
+    try:
+        out = subprocess.run([executable, "-c", _ASK_VERSION], capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip() == version.rstrip("t")
+
+
+def find_python(spec: str) -> str:
+    """The executable for ``spec`` ("3.12", "3.13t" or a path); UsageError if there is none."""
+    if os.sep in spec:
+        if not (os.path.isfile(spec) and os.access(spec, os.X_OK)):
+            raise UsageError(f"--python {spec}: no such executable")
+        return spec
+    if not _VERSION.match(spec):
+        raise UsageError(f"--python {spec!r}: give a version like 3.12 or a path to an interpreter")
+    for candidate in _candidates(spec):
+        if os.path.exists(candidate) and _runs_as(candidate, spec):
+            return os.path.realpath(candidate) if "pyenv" in candidate else candidate
+    raise UsageError(f"Python {spec} not found (looked on PATH, in {_pyenv_root()}/versions, "
+                     "/usr/local/bin and /usr/bin)")
+
+
+def link_pythons(directory: Path, versions: tuple = SUPPORTED) -> Dict[str, str]:
+    """Make ``directory/python3.X`` links to every interpreter found, for nox and asv's PATH.
+
+    Returns version -> executable for those found; the missing ones are left out.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    found: Dict[str, str] = {}
+    for version in versions:
+        try:
+            executable = find_python(version)
+        except UsageError:
+            continue
+        link = directory / f"python{version}"
+        if os.path.realpath(executable) != str(link.resolve()):
+            temp = directory / f".python{version}.{os.getpid()}"
+            temp.unlink(missing_ok=True)
+            temp.symlink_to(os.path.realpath(executable))
+            os.replace(temp, link)
+        found[version] = executable
+    return found

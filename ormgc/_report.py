@@ -1,0 +1,117 @@
+"""Readable tables of records, and result files written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from ._errors import UsageError
+
+# The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
+PUBLISHED = {
+    ("sqlalchemy", "default"): (1859, 908, 78.7),
+    ("sqlalchemy", "threshold:50000"): (29, 695, 76.8),
+    ("mongoengine", "default"): (463, 593, 75.8),
+    ("mongoengine", "threshold:50000"): (10, 515, 72.3),
+}
+PUBLISHED_SCENARIO = {"shape": "seed_loop", "rows": 100_000, "loaded": 20_000}
+
+_COLUMNS = ("orm", "shape", "policy", "threshold", "collections", "total", "collected",
+            "pause ms", "max ms", "wall ms", "cpu ms", "peak MB", "wall vs default")
+
+
+def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[float]:
+    for other in records:
+        if (other["policy"] == "default" and other["orm"] == record["orm"]
+                and other["shape"] == record["shape"] and other["python"] == record["python"]
+                and other["backend"] == record["backend"]):
+            return other["wall_ms"]
+    return None
+
+
+def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]:
+    baseline = _baseline(records, record)
+    change = f"{(record['wall_ms'] / baseline - 1) * 100:+.0f}%" if baseline else ""
+    flag = "" if record.get("counts_identical", True) else " (varied)"
+    return [
+        record["orm"], record["shape"], record["policy"],
+        "/".join(map(str, record["gc_threshold"])),
+        "/".join(map(str, record["collections"])),
+        f"{record['collections_total']}{flag}",
+        str(record["collected"]),
+        f"{record['pause_ms']['total']:.1f}", f"{record['pause_ms']['max']:.2f}",
+        f"{record['wall_ms']:.0f}", f"{record['cpu_ms']:.0f}", f"{record['peak_rss_mb']:.1f}",
+        change,
+    ]
+
+
+def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
+    rows = []
+    for record in records:
+        seed_like = all(record.get(k) == v for k, v in PUBLISHED_SCENARIO.items())
+        published = PUBLISHED.get((record["orm"], record["policy"]))
+        if seed_like and published:
+            collections, wall_ms, memory_mb = published
+            rows.append([record["orm"], "seed (published)", record["policy"], "", "",
+                         str(collections), "", "", "", str(wall_ms), "", str(memory_mb), ""])
+    return rows
+
+
+def _grid(header: Sequence[str], rows: List[List[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(),
+             "  ".join("-" * width for width in widths)]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+              for row in rows]
+    return "\n".join(lines)
+
+
+def format_table(records: Sequence[Dict[str, Any]]) -> str:
+    """The records as a text table, grouped under one heading per interpreter and backend."""
+    if not records:
+        return "(no measurements)"
+    blocks = []
+    groups: Dict[tuple, List[Dict[str, Any]]] = {}
+    for record in records:
+        key = (record["python"], record["python_build"], record["backend"],
+               record["orm_version"], record.get("orm_speedups", ""))
+        groups.setdefault(key, []).append(record)
+    for (python, build, backend, orm_version, speedups), group in groups.items():
+        first = group[0]
+        heading = (f"Python {python} ({build}), {first['orm']} {orm_version}"
+                   f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
+                   f"{first['driver_version']}, {backend}; {first['rows']} rows, "
+                   f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
+                   f"median of {first.get('repeat', 1)}")
+        rows = [_row(records, record) for record in group] + _published_rows(group)
+        blocks.append(heading + "\n" + _grid(_COLUMNS, rows))
+    return "\n\n".join(blocks)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work if ``path`` cannot be written (so nothing is half-done)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON through a temp file and a rename: whole or not at all."""
+    handle, temp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
+                                    prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,126 @@
+"""Runs scenarios: one fresh worker process per measurement, K repeats, medians kept.
+
+GC counts must be identical across repeats of the same scenario (same interpreter, libraries,
+dataset, shape, policy); when they are not, the record says so and a warning is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
+
+from orm_fixtures import mask_password
+
+from ._envs import Interpreter
+from ._errors import OrmGcError
+from ._policies import Policy
+
+_MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
+_PAUSE_FIELDS = ("total", "max", "p50", "p99")
+
+
+class Scenario(NamedTuple):
+    """What one measurement loads; the policy varies across a sweep."""
+
+    orm: str
+    db: str
+    shape: str
+    rows: int
+    load: int
+    seed: int
+    freeze: bool = True
+    profile: str = "current"
+
+    def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
+        spec = dict(self._asdict(), action=action)
+        if policy is not None:
+            spec["policy"] = policy.name
+        return spec
+
+
+def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Run one worker process and return its JSON answer; OrmGcError with one line if it fails."""
+    handle, result_path = tempfile.mkstemp(prefix="ormgc-worker-", suffix=".json")
+    os.close(handle)
+    try:
+        done = subprocess.run([interp.executable, "-m", "ormgc._worker", json.dumps(spec),
+                               result_path], env=interp.env, capture_output=True, text=True)
+        try:
+            with open(result_path) as result_file:
+                result = json.load(result_file)
+        except ValueError:
+            result = {}
+    finally:
+        os.unlink(result_path)
+    if done.returncode == 0 and "error" not in result:
+        return result
+    if "error" in result:
+        raise OrmGcError(mask_password(result["error"]))
+    lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
+    raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: "
+                     f"{mask_password(lines[-1])}")
+
+
+def _median(values: List[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One record from K runs: counts from the first (checked equal), medians of the rest."""
+    record = dict(runs[0])
+    for field in _MEDIAN_FIELDS:
+        record[field] = _median([run[field] for run in runs])
+    record["pause_ms"] = {key: _median([run["pause_ms"][key] for run in runs])
+                          for key in _PAUSE_FIELDS}
+    counts = [(run["collections"], run["collected"]) for run in runs]
+    record["repeat"] = len(runs)
+    record["counts_identical"] = all(count == counts[0] for count in counts)
+    record["runs"] = [{"wall_ms": run["wall_ms"], "cpu_ms": run["cpu_ms"],
+                       "collections": run["collections"], "collected": run["collected"]}
+                      for run in runs]
+    return record
+
+
+Progress = Callable[[str], None]
+
+
+def _stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_sweep(interp: Interpreter, scenarios: List[Scenario], policies: List[Policy],
+              repeat: int = 1, progress: Progress = _stderr_progress) -> List[Dict[str, Any]]:
+    """Measure every scenario under every policy, ``repeat`` fresh processes each."""
+    prepared = set()
+    for scenario in scenarios:
+        key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)
+        if key not in prepared:
+            progress(f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} "
+                     f"({scenario.rows} rows) with {interp.label}")
+            run_worker(interp, scenario.spec("prepare"))
+            prepared.add(key)
+    total = len(scenarios) * len(policies) * repeat
+    done, started = 0, time.monotonic()
+    records = []
+    for scenario in scenarios:
+        for policy in policies:
+            runs = []
+            for _ in range(repeat):
+                runs.append(run_worker(interp, scenario.spec("measure", policy)))
+                done += 1
+                eta = (time.monotonic() - started) / done * (total - done)
+                progress(f"[{done}/{total}] {scenario.orm} {scenario.shape} {policy.name}: "
+                         f"{runs[-1]['collections_total']} collections, "
+                         f"{runs[-1]['wall_ms']:.0f} ms (ETA {eta:.0f} s)")
+            record = aggregate(runs)
+            if not record["counts_identical"]:
+                progress(f"warning: GC counts differ across repeats of {scenario.shape} "
+                         f"{policy.name}: {[run['collections'] for run in runs]}")
+            records.append(record)
+    return records
