@@ -21,8 +21,20 @@ SHAPE_NAMES = {
     "sqlalchemy": ("seed_loop", "orm_all", "orm_yield_per", "orm_relationships", "core_rows"),
 }
 
-__all__ = ["DEFAULT_DB", "DEFAULT_LOAD", "DEFAULT_ROWS", "DEFAULT_SEED", "FixtureError", "ORMS",
-           "SCHEMA_VERSION", "SHAPE_NAMES", "Shape", "mask_password", "open_fixture", "shapes"]
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_LOAD",
+    "DEFAULT_ROWS",
+    "DEFAULT_SEED",
+    "FixtureError",
+    "ORMS",
+    "SCHEMA_VERSION",
+    "SHAPE_NAMES",
+    "Shape",
+    "mask_password",
+    "open_fixture",
+    "shapes",
+]
 
 
 def _check_orm(orm: str) -> None:
@@ -31,7 +43,7 @@ def _check_orm(orm: str) -> None:
 
 
 def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
-    """The fixture of ``orm`` on ``db`` (``ensure()`` builds it, ``describe()`` tells what it is)."""
+    """The fixture of ``orm`` on ``db``: ``ensure()`` builds it, ``describe()`` says what it is."""
     _check_orm(orm)
     from .sqlalchemy_fixture import SqlAlchemyFixture
 

@@ -54,5 +54,9 @@ def parent_count(rows: int) -> int:
 def child_rows(rows: int, seed: int = DEFAULT_SEED) -> Iterator[ChildRow]:
     """Yield ``rows`` children, ten per parent, reusing the entry values of the same seed."""
     for index, entry in enumerate(entry_rows(rows, seed)):
-        yield ChildRow(index + 1, index // CHILDREN_PER_PARENT + 1, entry.created_date,
-                       entry.some_random_number)
+        yield ChildRow(
+            index + 1,
+            index // CHILDREN_PER_PARENT + 1,
+            entry.created_date,
+            entry.some_random_number,
+        )

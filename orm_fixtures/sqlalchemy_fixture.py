@@ -54,12 +54,20 @@ def populate(engine: Any, rows: int, seed: int) -> None:
     """Create the tables and bulk-insert the dataset in one transaction (Core executemany)."""
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
-        _insert_chunks(conn, Entry.__table__, dataset.entry_rows(rows, seed),
-                       ("id", "created_date", "some_random_number"))
+        _insert_chunks(
+            conn,
+            Entry.__table__,
+            dataset.entry_rows(rows, seed),
+            ("id", "created_date", "some_random_number"),
+        )
         parents = ((i, f"parent-{i}") for i in range(1, dataset.parent_count(rows) + 1))
         _insert_chunks(conn, Parent.__table__, parents, ("id", "name"))
-        _insert_chunks(conn, Child.__table__, dataset.child_rows(rows, seed),
-                       ("id", "parent_id", "created_date", "some_random_number"))
+        _insert_chunks(
+            conn,
+            Child.__table__,
+            dataset.child_rows(rows, seed),
+            ("id", "parent_id", "created_date", "some_random_number"),
+        )
         meta = _expected_meta(rows, seed)
         conn.execute(insert(Meta.__table__), [{"key": k, "value": v} for k, v in meta.items()])
 
@@ -97,10 +105,12 @@ class SqlAlchemyFixture:
             name = f"sqlalchemy-v{dataset.SCHEMA_VERSION}-r{rows}-s{seed}.sqlite3"
             self.path: Optional[Path] = cache_dir() / "datasets" / name
         elif db.startswith("sqlite:///") and len(db) > len("sqlite:///"):
-            self.path = Path(db[len("sqlite:///"):]).expanduser().resolve()
+            self.path = Path(db[len("sqlite:///") :]).expanduser().resolve()
         else:
-            raise FixtureError(f"unsupported database {mask_password(db)!r} for sqlalchemy: "
-                               "use 'sqlite' or 'sqlite:///PATH'")
+            raise FixtureError(
+                f"unsupported database {mask_password(db)!r} for sqlalchemy: "
+                "use 'sqlite' or 'sqlite:///PATH'"
+            )
         self.url = f"sqlite:///{self.path}"
         self._engine: Any = None
 
@@ -119,16 +129,22 @@ class SqlAlchemyFixture:
             finally:
                 engine.dispose()
 
-        cached_file(self.path, build, lambda p: verify_sqlite(p, self.rows, self.seed),
-                    f"SQLite dataset of {self.rows} rows")
+        cached_file(
+            self.path,
+            build,
+            lambda p: verify_sqlite(p, self.rows, self.seed),
+            f"SQLite dataset of {self.rows} rows",
+        )
 
     @property
     def engine(self) -> Any:
         if self._engine is None:
             assert self.path is not None
             if verify_sqlite(self.path, self.rows, self.seed) if self.path.exists() else "missing":
-                raise FixtureError(f"dataset {self.path} is missing or incomplete; "
-                                   "run without --no-build to build it")
+                raise FixtureError(
+                    f"dataset {self.path} is missing or incomplete; "
+                    "run without --no-build to build it"
+                )
             self._engine = create_engine(self.url, future=True)
         return self._engine
 

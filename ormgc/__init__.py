@@ -8,5 +8,14 @@ from ._errors import OrmGcError, UsageError
 from ._policies import DEFAULT_SWEEP, Policy, parse_policy, prepare_heap
 from ._probe import Probe, ProbeMismatch, gc_identity
 
-__all__ = ["DEFAULT_SWEEP", "OrmGcError", "Policy", "Probe", "ProbeMismatch", "UsageError",
-           "gc_identity", "parse_policy", "prepare_heap"]
+__all__ = [
+    "DEFAULT_SWEEP",
+    "OrmGcError",
+    "Policy",
+    "Probe",
+    "ProbeMismatch",
+    "UsageError",
+    "gc_identity",
+    "parse_policy",
+    "prepare_heap",
+]

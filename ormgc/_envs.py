@@ -69,8 +69,9 @@ def _worker_env() -> Dict[str, str]:
 def _venv(base_python: str, profile: str) -> str:
     requirements = profile_file(profile)
     ask = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
-    version = subprocess.run([base_python, "-c", ask], capture_output=True, text=True,
-                             check=True).stdout.strip()
+    version = subprocess.run(
+        [base_python, "-c", ask], capture_output=True, text=True, check=True
+    ).stdout.strip()
     key = hashlib.sha256(requirements.read_bytes() + base_python.encode()).hexdigest()[:10]
     root = cache_dir() / "envs" / f"{profile}-py{version}-{key}"
     python = str(root / "bin" / "python")
@@ -82,15 +83,18 @@ def _venv(base_python: str, profile: str) -> str:
             return python
         shutil.rmtree(root, ignore_errors=True)
         notify(f"creating the {profile!r} environment for Python {version} (once) in {root}")
-        steps = [[base_python, "-m", "venv", str(root)],
-                 [python, "-m", "pip", "install", "--quiet", "-r", str(requirements)]]
+        steps = [
+            [base_python, "-m", "venv", str(root)],
+            [python, "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+        ]
         for step in steps:
             done = subprocess.run(step, capture_output=True, text=True)
             if done.returncode != 0:
                 shutil.rmtree(root, ignore_errors=True)
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                raise OrmGcError(f"could not install profile {profile!r} on Python {version}: "
-                                 f"{last}")
+                raise OrmGcError(
+                    f"could not install profile {profile!r} on Python {version}: {last}"
+                )
         (root / ".complete").write_text(requirements.read_text())
     return python
 
@@ -102,5 +106,6 @@ def interpreter(python: Optional[str], profile: str = CURRENT_PROFILE) -> Interp
     if python is None and profile == CURRENT_PROFILE:
         return Interpreter(sys.executable, _worker_env(), "this Python")
     base = find_python(python) if python else sys.executable
-    return Interpreter(_venv(base, profile), _worker_env(), f"Python {python or 'current'}"
-                       f" ({profile})")
+    return Interpreter(
+        _venv(base, profile), _worker_env(), f"Python {python or 'current'} ({profile})"
+    )

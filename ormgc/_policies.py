@@ -14,8 +14,15 @@ from typing import Any, Dict, List, NamedTuple
 
 from ._errors import UsageError
 
-DEFAULT_SWEEP = ("default", "threshold:700", "threshold:2000", "threshold:10000",
-                 "threshold:50000", "threshold:100000", "disabled")
+DEFAULT_SWEEP = (
+    "default",
+    "threshold:700",
+    "threshold:2000",
+    "threshold:10000",
+    "threshold:50000",
+    "threshold:100000",
+    "disabled",
+)
 _THRESHOLD = re.compile(r"threshold[:_](.*)\Z")
 MAX_THRESHOLD = 2**31 - 1  # gc.set_threshold takes a C int
 
@@ -48,8 +55,9 @@ def parse_policy(text: str) -> Policy:
         raise UsageError(f"unknown GC policy {text!r}: use default, disabled or threshold:N")
     value = match.group(1)
     if not value.isdigit() or not 1 <= int(value) <= MAX_THRESHOLD:
-        raise UsageError(f"bad GC threshold in {text!r}: need a whole number from 1 to "
-                         f"{MAX_THRESHOLD}")
+        raise UsageError(
+            f"bad GC threshold in {text!r}: need a whole number from 1 to {MAX_THRESHOLD}"
+        )
     return Policy(f"threshold:{int(value)}", int(value))
 
 

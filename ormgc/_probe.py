@@ -96,7 +96,7 @@ class Probe:
             self._collected += info["collected"]
             self._uncollectable += info["uncollectable"]
 
-    def __enter__(self) -> "Probe":
+    def __enter__(self) -> Probe:
         was_enabled = gc.isenabled()
         gc.disable()  # no collection may fall between reading the stats and hooking the callback
         self._was_enabled = was_enabled
@@ -126,15 +126,18 @@ class Probe:
             return
         self.result = self._summarise(wall_ns, cpu_ns, stats_after, peak_kb, rss_after_kb)
 
-    def _summarise(self, wall_ns: int, cpu_ns: int, stats_after: List[int], peak_kb: int,
-                   rss_after_kb: int) -> Dict[str, Any]:
+    def _summarise(
+        self, wall_ns: int, cpu_ns: int, stats_after: List[int], peak_kb: int, rss_after_kb: int
+    ) -> Dict[str, Any]:
         per_generation = [0] * len(stats_after)
         for generation in self._generations:
             per_generation[generation] += 1
         from_stats = [after - before for before, after in zip(self._stats_before, stats_after)]
         if from_stats != per_generation:
-            raise ProbeMismatch(f"gc.callbacks saw {per_generation} collections per generation, "
-                                f"gc.get_stats() says {from_stats}")
+            raise ProbeMismatch(
+                f"gc.callbacks saw {per_generation} collections per generation, "
+                f"gc.get_stats() says {from_stats}"
+            )
         pauses_ms = sorted(ns / 1e6 for ns in self._pauses_ns)
         return {
             "collections": per_generation,

@@ -6,18 +6,19 @@ unless a version is selected, so a name on PATH is only trusted once it has run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from ._errors import UsageError
 
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
 _VERSION = re.compile(r"3\.\d{1,2}t?\Z")
-_ASK_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
+_ASK = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
 
 
 def _pyenv_root() -> Path:
@@ -35,21 +36,26 @@ def _candidates(version: str) -> Iterator[str]:
         yield on_path
     base = version.rstrip("t")
     pattern = f"{base}.*t" if version.endswith("t") else f"{base}.*"
-    for prefix in sorted(_pyenv_root().joinpath("versions").glob(pattern), key=_patch_key,
-                         reverse=True):
+    for prefix in sorted(
+        _pyenv_root().joinpath("versions").glob(pattern), key=_patch_key, reverse=True
+    ):
         if prefix.name.count(".") == 2 and (prefix / "bin" / name).exists():
             yield str(prefix / "bin" / name)
     for directory in ("/usr/local/bin", "/usr/bin"):
         yield os.path.join(directory, name)
 
 
-def _runs_as(executable: str, version: str) -> bool:
+def _resolve(candidate: str, version: str) -> Optional[str]:
+    """The interpreter behind ``candidate`` (a shim resolves to the real one) if it is
+    ``version``; None if it does not run or is another version."""
     try:
-        out = subprocess.run([executable, "-c", _ASK_VERSION], capture_output=True, text=True,
-                             timeout=30)
+        out = subprocess.run([candidate, "-c", _ASK], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and out.stdout.strip() == version.rstrip("t")
+        return None
+    lines = out.stdout.split("\n")
+    if out.returncode != 0 or len(lines) < 2 or lines[0] != version.rstrip("t"):
+        return None
+    return lines[1] or candidate
 
 
 def find_python(spec: str) -> str:
@@ -61,29 +67,33 @@ def find_python(spec: str) -> str:
     if not _VERSION.match(spec):
         raise UsageError(f"--python {spec!r}: give a version like 3.12 or a path to an interpreter")
     for candidate in _candidates(spec):
-        if os.path.exists(candidate) and _runs_as(candidate, spec):
-            return os.path.realpath(candidate) if "pyenv" in candidate else candidate
-    raise UsageError(f"Python {spec} not found (looked on PATH, in {_pyenv_root()}/versions, "
-                     "/usr/local/bin and /usr/bin)")
+        executable = _resolve(candidate, spec) if os.path.exists(candidate) else None
+        if executable:
+            return executable
+    raise UsageError(
+        f"Python {spec} not found (looked on PATH, in {_pyenv_root()}/versions, "
+        "/usr/local/bin and /usr/bin)"
+    )
 
 
-def link_pythons(directory: Path, versions: tuple = SUPPORTED) -> Dict[str, str]:
-    """Make ``directory/python3.X`` links to every interpreter found, for nox and asv's PATH.
-
-    Returns version -> executable for those found; the missing ones are left out.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
+def available(versions: Sequence[str] = SUPPORTED) -> Dict[str, str]:
+    """Version -> executable for each of ``versions`` found; the missing ones are left out."""
     found: Dict[str, str] = {}
     for version in versions:
-        try:
-            executable = find_python(version)
-        except UsageError:
-            continue
+        with contextlib.suppress(UsageError):
+            found[version] = find_python(version)
+    return found
+
+
+def link_pythons(directory: Path, versions: Sequence[str] = SUPPORTED) -> Dict[str, str]:
+    """Make ``directory/python3.X`` links to every interpreter found, for nox and asv's PATH."""
+    directory.mkdir(parents=True, exist_ok=True)
+    found = available(versions)
+    for version, executable in found.items():
         link = directory / f"python{version}"
         if os.path.realpath(executable) != str(link.resolve()):
             temp = directory / f".python{version}.{os.getpid()}"
             temp.unlink(missing_ok=True)
             temp.symlink_to(os.path.realpath(executable))
             os.replace(temp, link)
-        found[version] = executable
     return found

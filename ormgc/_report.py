@@ -19,15 +19,32 @@ PUBLISHED = {
 }
 PUBLISHED_SCENARIO = {"shape": "seed_loop", "rows": 100_000, "loaded": 20_000}
 
-_COLUMNS = ("orm", "shape", "policy", "threshold", "collections", "total", "collected",
-            "pause ms", "max ms", "wall ms", "cpu ms", "peak MB", "wall vs default")
+_COLUMNS = (
+    "orm",
+    "shape",
+    "policy",
+    "threshold",
+    "collections",
+    "total",
+    "collected",
+    "pause ms",
+    "max ms",
+    "wall ms",
+    "cpu ms",
+    "peak MB",
+    "wall vs default",
+)
 
 
 def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[float]:
     for other in records:
-        if (other["policy"] == "default" and other["orm"] == record["orm"]
-                and other["shape"] == record["shape"] and other["python"] == record["python"]
-                and other["backend"] == record["backend"]):
+        if (
+            other["policy"] == "default"
+            and other["orm"] == record["orm"]
+            and other["shape"] == record["shape"]
+            and other["python"] == record["python"]
+            and other["backend"] == record["backend"]
+        ):
             return other["wall_ms"]
     return None
 
@@ -37,13 +54,18 @@ def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]
     change = f"{(record['wall_ms'] / baseline - 1) * 100:+.0f}%" if baseline else ""
     flag = "" if record.get("counts_identical", True) else " (varied)"
     return [
-        record["orm"], record["shape"], record["policy"],
+        record["orm"],
+        record["shape"],
+        record["policy"],
         "/".join(map(str, record["gc_threshold"])),
         "/".join(map(str, record["collections"])),
         f"{record['collections_total']}{flag}",
         str(record["collected"]),
-        f"{record['pause_ms']['total']:.1f}", f"{record['pause_ms']['max']:.2f}",
-        f"{record['wall_ms']:.0f}", f"{record['cpu_ms']:.0f}", f"{record['peak_rss_mb']:.1f}",
+        f"{record['pause_ms']['total']:.1f}",
+        f"{record['pause_ms']['max']:.2f}",
+        f"{record['wall_ms']:.0f}",
+        f"{record['cpu_ms']:.0f}",
+        f"{record['peak_rss_mb']:.1f}",
         change,
     ]
 
@@ -55,17 +77,35 @@ def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
         published = PUBLISHED.get((record["orm"], record["policy"]))
         if seed_like and published:
             collections, wall_ms, memory_mb = published
-            rows.append([record["orm"], "seed (published)", record["policy"], "", "",
-                         str(collections), "", "", "", str(wall_ms), "", str(memory_mb), ""])
+            rows.append(
+                [
+                    record["orm"],
+                    "seed (published)",
+                    record["policy"],
+                    "",
+                    "",
+                    str(collections),
+                    "",
+                    "",
+                    "",
+                    str(wall_ms),
+                    "",
+                    str(memory_mb),
+                    "",
+                ]
+            )
     return rows
 
 
 def _grid(header: Sequence[str], rows: List[List[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(),
-             "  ".join("-" * width for width in widths)]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-              for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(),
+        "  ".join("-" * width for width in widths),
+    ]
+    lines += [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -76,16 +116,23 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
     blocks = []
     groups: Dict[tuple, List[Dict[str, Any]]] = {}
     for record in records:
-        key = (record["python"], record["python_build"], record["backend"],
-               record["orm_version"], record.get("orm_speedups", ""))
+        key = (
+            record["python"],
+            record["python_build"],
+            record["backend"],
+            record["orm_version"],
+            record.get("orm_speedups", ""),
+        )
         groups.setdefault(key, []).append(record)
     for (python, build, backend, orm_version, speedups), group in groups.items():
         first = group[0]
-        heading = (f"Python {python} ({build}), {first['orm']} {orm_version}"
-                   f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
-                   f"{first['driver_version']}, {backend}; {first['rows']} rows, "
-                   f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
-                   f"median of {first.get('repeat', 1)}")
+        heading = (
+            f"Python {python} ({build}), {first['orm']} {orm_version}"
+            f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
+            f"{first['driver_version']}, {backend}; {first['rows']} rows, "
+            f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
+            f"median of {first.get('repeat', 1)}"
+        )
         rows = [_row(records, record) for record in group] + _published_rows(group)
         blocks.append(heading + "\n" + _grid(_COLUMNS, rows))
     return "\n\n".join(blocks)
@@ -104,8 +151,9 @@ def check_writable(path: Path) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as JSON through a temp file and a rename: whole or not at all."""
-    handle, temp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                                    prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w") as out:
             json.dump(data, out, indent=2, sort_keys=True)

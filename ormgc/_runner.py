@@ -49,8 +49,12 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     handle, result_path = tempfile.mkstemp(prefix="ormgc-worker-", suffix=".json")
     os.close(handle)
     try:
-        done = subprocess.run([interp.executable, "-m", "ormgc._worker", json.dumps(spec),
-                               result_path], env=interp.env, capture_output=True, text=True)
+        done = subprocess.run(
+            [interp.executable, "-m", "ormgc._worker", json.dumps(spec), result_path],
+            env=interp.env,
+            capture_output=True,
+            text=True,
+        )
         try:
             with open(result_path) as result_file:
                 result = json.load(result_file)
@@ -63,8 +67,9 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
     lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-    raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: "
-                     f"{mask_password(lines[-1])}")
+    raise OrmGcError(
+        f"{interp.label}: the {spec['action']} worker failed: {mask_password(lines[-1])}"
+    )
 
 
 def _median(values: List[float]) -> float:
@@ -76,14 +81,21 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     record = dict(runs[0])
     for field in _MEDIAN_FIELDS:
         record[field] = _median([run[field] for run in runs])
-    record["pause_ms"] = {key: _median([run["pause_ms"][key] for run in runs])
-                          for key in _PAUSE_FIELDS}
+    record["pause_ms"] = {
+        key: _median([run["pause_ms"][key] for run in runs]) for key in _PAUSE_FIELDS
+    }
     counts = [(run["collections"], run["collected"]) for run in runs]
     record["repeat"] = len(runs)
     record["counts_identical"] = all(count == counts[0] for count in counts)
-    record["runs"] = [{"wall_ms": run["wall_ms"], "cpu_ms": run["cpu_ms"],
-                       "collections": run["collections"], "collected": run["collected"]}
-                      for run in runs]
+    record["runs"] = [
+        {
+            "wall_ms": run["wall_ms"],
+            "cpu_ms": run["cpu_ms"],
+            "collections": run["collections"],
+            "collected": run["collected"],
+        }
+        for run in runs
+    ]
     return record
 
 
@@ -94,15 +106,22 @@ def _stderr_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_sweep(interp: Interpreter, scenarios: List[Scenario], policies: List[Policy],
-              repeat: int = 1, progress: Progress = _stderr_progress) -> List[Dict[str, Any]]:
+def run_sweep(
+    interp: Interpreter,
+    scenarios: List[Scenario],
+    policies: List[Policy],
+    repeat: int = 1,
+    progress: Progress = _stderr_progress,
+) -> List[Dict[str, Any]]:
     """Measure every scenario under every policy, ``repeat`` fresh processes each."""
     prepared = set()
     for scenario in scenarios:
         key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)
         if key not in prepared:
-            progress(f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} "
-                     f"({scenario.rows} rows) with {interp.label}")
+            progress(
+                f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} "
+                f"({scenario.rows} rows) with {interp.label}"
+            )
             run_worker(interp, scenario.spec("prepare"))
             prepared.add(key)
     total = len(scenarios) * len(policies) * repeat
@@ -115,12 +134,16 @@ def run_sweep(interp: Interpreter, scenarios: List[Scenario], policies: List[Pol
                 runs.append(run_worker(interp, scenario.spec("measure", policy)))
                 done += 1
                 eta = (time.monotonic() - started) / done * (total - done)
-                progress(f"[{done}/{total}] {scenario.orm} {scenario.shape} {policy.name}: "
-                         f"{runs[-1]['collections_total']} collections, "
-                         f"{runs[-1]['wall_ms']:.0f} ms (ETA {eta:.0f} s)")
+                progress(
+                    f"[{done}/{total}] {scenario.orm} {scenario.shape} {policy.name}: "
+                    f"{runs[-1]['collections_total']} collections, "
+                    f"{runs[-1]['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
+                )
             record = aggregate(runs)
             if not record["counts_identical"]:
-                progress(f"warning: GC counts differ across repeats of {scenario.shape} "
-                         f"{policy.name}: {[run['collections'] for run in runs]}")
+                progress(
+                    f"warning: GC counts differ across repeats of {scenario.shape} "
+                    f"{policy.name}: {[run['collections'] for run in runs]}"
+                )
             records.append(record)
     return records

@@ -47,20 +47,24 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "gc_threshold": probe.result["gc_threshold_before"],
     }
     record.update(fixture.describe())
-    record.update({
-        "shape": spec["shape"],
-        "rows": spec["rows"],
-        "seed": spec["seed"],
-        "loaded": count,
-        "policy": policy.name,
-        "profile": spec["profile"],
-    })
+    record.update(
+        {
+            "shape": spec["shape"],
+            "rows": spec["rows"],
+            "seed": spec["seed"],
+            "loaded": count,
+            "policy": policy.name,
+            "profile": spec["profile"],
+        }
+    )
     record.update(heap)
     record.update(probe.result)
-    record.update({
-        "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    })
+    record.update(
+        {
+            "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
+            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
     return record
 
 

@@ -13,7 +13,7 @@ from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, F
 from ._envs import CURRENT_PROFILE, interpreter, profiles
 from ._errors import OrmGcError, UsageError
 from ._policies import DEFAULT_SWEEP, parse_policies
-from ._pythons import SUPPORTED, find_python, link_pythons
+from ._pythons import SUPPORTED, available, link_pythons
 from ._report import check_writable, format_table, write_json_atomic
 from ._runner import Scenario, run_sweep
 
@@ -33,31 +33,66 @@ def _positive_int(text: str) -> int:
 
 def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
-        "run", help="measure GC activity while an ORM loads objects",
+        "run",
+        help="measure GC activity while an ORM loads objects",
         description="Measure what the cyclic GC does while one query loads --load objects, "
-                    "each policy in fresh processes; print a table, optionally write JSON.")
-    run.add_argument("--orm", action="append", choices=orm_fixtures.ORMS,
-                     help="ORM to measure (repeatable; default: sqlalchemy)")
-    run.add_argument("--db", help="database: 'sqlite' (embedded, cached; the default) or "
-                                  "'sqlite:///PATH'")
-    run.add_argument("--rows", type=_positive_int, default=DEFAULT_ROWS,
-                     help=f"rows in the dataset (default {DEFAULT_ROWS})")
-    run.add_argument("--load", type=_positive_int, default=DEFAULT_LOAD,
-                     help=f"objects the query loads (default {DEFAULT_LOAD})")
-    run.add_argument("--shape", action="append",
-                     help="workload shape (repeatable, or 'all'; default seed_loop); "
-                          "see 'ormgc shapes'")
-    run.add_argument("--policy", action="append",
-                     help="GC policy: default, disabled, threshold:N (repeatable; default sweep: "
-                          f"{', '.join(DEFAULT_SWEEP)})")
-    run.add_argument("--no-freeze", dest="freeze", action="store_false",
-                     help="skip the seed's gc.collect(2) + gc.freeze() before measuring")
-    run.add_argument("--python", help="measure under this Python (3.9 ... 3.13, or a path); "
-                                      "runs in a managed venv with the profile's pins")
-    run.add_argument("--profile", default=CURRENT_PROFILE, choices=profiles(),
-                     help="pinned library versions (seed-2022: SQLAlchemy 1.4.29, the seed's)")
-    run.add_argument("--repeat", type=_positive_int, default=1,
-                     help="fresh processes per measurement; medians reported (default 1)")
+        "each policy in fresh processes; print a table, optionally write JSON.",
+    )
+    run.add_argument(
+        "--orm",
+        action="append",
+        choices=orm_fixtures.ORMS,
+        help="ORM to measure (repeatable; default: sqlalchemy)",
+    )
+    run.add_argument(
+        "--db", help="database: 'sqlite' (embedded, cached; the default) or 'sqlite:///PATH'"
+    )
+    run.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=DEFAULT_ROWS,
+        help=f"rows in the dataset (default {DEFAULT_ROWS})",
+    )
+    run.add_argument(
+        "--load",
+        type=_positive_int,
+        default=DEFAULT_LOAD,
+        help=f"objects the query loads (default {DEFAULT_LOAD})",
+    )
+    run.add_argument(
+        "--shape",
+        action="append",
+        help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
+    )
+    run.add_argument(
+        "--policy",
+        action="append",
+        help="GC policy: default, disabled, threshold:N (repeatable; default sweep: "
+        f"{', '.join(DEFAULT_SWEEP)})",
+    )
+    run.add_argument(
+        "--no-freeze",
+        dest="freeze",
+        action="store_false",
+        help="skip the seed's gc.collect(2) + gc.freeze() before measuring",
+    )
+    run.add_argument(
+        "--python",
+        help="measure under this Python (3.9 ... 3.13, or a path); "
+        "runs in a managed venv with the profile's pins",
+    )
+    run.add_argument(
+        "--profile",
+        default=CURRENT_PROFILE,
+        choices=profiles(),
+        help="pinned library versions (seed-2022: SQLAlchemy 1.4.29, the seed's)",
+    )
+    run.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=1,
+        help="fresh processes per measurement; medians reported (default 1)",
+    )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
 
@@ -70,8 +105,9 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
         return list(known)
     for name in asked:
         if name not in known:
-            raise UsageError(f"unknown shape {name!r} for {orm}: choose from "
-                             f"{', '.join(known)} or all")
+            raise UsageError(
+                f"unknown shape {name!r} for {orm}: choose from {', '.join(known)} or all"
+            )
     return list(dict.fromkeys(asked))
 
 
@@ -80,9 +116,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
-    scenarios = [Scenario(orm, args.db or DEFAULT_DB[orm], shape, args.rows, args.load,
-                          args.seed, args.freeze, args.profile)
-                 for orm in orms for shape in _shapes_for(orm, args.shape)]
+    scenarios = [
+        Scenario(
+            orm,
+            args.db or DEFAULT_DB[orm],
+            shape,
+            args.rows,
+            args.load,
+            args.seed,
+            args.freeze,
+            args.profile,
+        )
+        for orm in orms
+        for shape in _shapes_for(orm, args.shape)
+    ]
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
@@ -103,15 +150,7 @@ def _shapes(args: argparse.Namespace) -> int:
 
 
 def _pythons(args: argparse.Namespace) -> int:
-    if args.link:
-        found = link_pythons(args.link)
-    else:
-        found = {}
-        for version in SUPPORTED:
-            try:
-                found[version] = find_python(version)
-            except UsageError:
-                pass
+    found = link_pythons(args.link) if args.link else available()
     for version in SUPPORTED:
         print(f"python{version:5} {found.get(version, 'MISSING')}")
     missing = [version for version in SUPPORTED if version not in found]
@@ -121,16 +160,24 @@ def _pythons(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ormgc", description="How much does CPython's cyclic GC cost code "
-                                                "that loads many ORM objects?")
+    parser = _Parser(
+        prog="ormgc",
+        description="How much does CPython's cyclic GC cost code that loads many ORM objects?",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     _add_run(commands)
-    commands.add_parser("shapes", help="list the workload shapes with their descriptions",
-                        description="List every ORM's workload shapes, heaviest first.")
-    pythons = commands.add_parser("pythons", help="find Python 3.9-3.13 (PATH, then pyenv)",
-                                  description="Find the supported interpreters; with --link, "
-                                              "make python3.X links for nox and asv.")
+    commands.add_parser(
+        "shapes",
+        help="list the workload shapes with their descriptions",
+        description="List every ORM's workload shapes, heaviest first.",
+    )
+    pythons = commands.add_parser(
+        "pythons",
+        help="find Python 3.9-3.13 (PATH, then pyenv)",
+        description="Find the supported interpreters; with --link, "
+        "make python3.X links for nox and asv.",
+    )
     pythons.add_argument("--link", type=Path, help="folder to put python3.X links in")
     pythons.add_argument("--strict", action="store_true", help="exit non-zero if one is missing")
     return parser
