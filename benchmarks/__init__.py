@@ -1,0 +1,1 @@
+"""The asv suite: one module per ORM family, shared builders in ``common``."""

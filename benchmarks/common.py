@@ -1,0 +1,236 @@
+"""Shared builders of the asv suite: parameters, one prepared query, the GC activity sweep.
+
+Each ORM module (``bench_<orm>.py``) declares its classes over these, so a new ORM joins with
+a short module and its names in ``orm_fixtures`` (ORMS, SHAPE_NAMES); a new backend joins in
+BACKENDS below. A combination this machine cannot run (no server, backend not supported yet)
+raises NotImplementedError in ``setup``: asv shows n/a. Only appended, never changed: a changed
+parameter list or method body starts a new history in asv.
+
+Sizes shrink through ``$ORMGC_ASV_ROWS`` (quick runs, tests), never by editing this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+import orm_fixtures
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from ormgc import parse_policy, prepare_heap
+from ormgc._envs import Interpreter
+from ormgc._errors import OrmGcError
+from ormgc._runner import Scenario, run_sweep
+
+ROWS_ENV = "ORMGC_ASV_ROWS"  # e.g. "2000" or "20000,100000"; default DEFAULT_ROWS
+REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measurement; default 3
+# The databases each ORM is measured on, by the name open_fixture() takes. Not every machine
+# runs every server: those combinations are skipped (n/a), not failed.
+BACKENDS = {"sqlalchemy": ("sqlite", "postgresql")}
+# The seed's two settings, the pre-3.13 default threshold named explicitly (3.13's default is
+# 2000, so "default" differs across versions), and the GC off: the baseline of the GC tax.
+POLICIES = ("default", "threshold_700", "threshold_50000", "disabled")
+GENERATIONS = ("total", "gen0", "gen1", "gen2")
+PARAM_NAMES = ["backend", "shape", "policy", "rows"]
+SWEEP_TIMEOUT = 3600  # seconds for setup_cache's sweep of every combination at full size
+
+
+def backends(orm: str) -> List[str]:
+    return list(BACKENDS.get(orm, (orm_fixtures.DEFAULT_DB[orm],)))
+
+
+def row_counts() -> List[int]:
+    """The dataset sizes to measure: $ORMGC_ASV_ROWS (comma-separated), else the seed's."""
+    text = os.environ.get(ROWS_ENV, "").strip() or str(DEFAULT_ROWS)
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and int(part) >= 5 for part in parts):
+        raise ValueError(f"${ROWS_ENV}={text!r}: need whole numbers >= 5, comma-separated")
+    return [int(part) for part in parts]
+
+
+def load_for(rows: int) -> int:
+    """Objects one query loads: the seed's proportion, 20,000 of 100,000."""
+    return rows * DEFAULT_LOAD // DEFAULT_ROWS
+
+
+def params(orm: str) -> List[List[Any]]:
+    """asv ``params`` for ``orm``, in PARAM_NAMES order."""
+    return [backends(orm), list(orm_fixtures.SHAPE_NAMES[orm]), list(POLICIES), row_counts()]
+
+
+_FIXTURES: Dict[Tuple[str, str, int], Any] = {}
+
+
+def _fixture(orm: str, backend: str, rows: int) -> Any:
+    """The fixture, its dataset built (once per process); NotImplementedError if unavailable."""
+    key = (orm, backend, rows)
+    if key not in _FIXTURES:
+        try:
+            fixture = orm_fixtures.open_fixture(orm, backend, rows, DEFAULT_SEED)
+            fixture.ensure()
+        except FixtureError as exc:
+            raise NotImplementedError(f"{orm} on {backend}: {exc}") from None
+        _FIXTURES[key] = fixture
+    return _FIXTURES[key]
+
+
+class PreparedLoad:
+    """One query ready to run: dataset built, fresh handle open, heap frozen, policy applied."""
+
+    def __init__(self, orm: str, backend: str, shape: str, policy: str, rows: int) -> None:
+        fixture = _fixture(orm, backend, rows)
+        self.shape = orm_fixtures.shapes(orm)[shape]
+        self.load = load_for(rows)
+        self.policy = parse_policy(policy)
+        self.loaded: Optional[List[Any]] = None
+        self._gc_before = (gc.isenabled(), gc.get_threshold())
+        self._stack = contextlib.ExitStack()
+        self.handle = self._stack.enter_context(getattr(fixture, self.shape.opens)())
+        prepare_heap(freeze=True)  # as the seed did, and as `ormgc run` does by default
+        self.policy.apply()
+
+    def run(self) -> None:
+        """The measured call. asv times it under timeit, which switches the GC off, so it is
+        switched back on here: the GC's work is what this suite measures."""
+        if self.policy.name != "disabled":
+            gc.enable()
+        self.loaded = self.shape.run(self.handle, self.load)
+
+    def close(self) -> None:
+        """Undo what setup changed, and only that: asv's timeit may have switched the GC off
+        around us, and a control run must see it stay off."""
+        self.loaded = None
+        self._stack.close()
+        enabled, threshold = self._gc_before
+        gc.set_threshold(*threshold)
+        if self.policy.name == "disabled" and enabled:
+            gc.enable()
+
+
+def measure_gc_activity(orm: str) -> Dict[str, Any]:
+    """Probe every combination in fresh worker processes of this environment's Python.
+
+    GC counts depend on everything a process did before, so they are measured as ``ormgc run``
+    measures them, one process per load, not in asv's benchmark process. Returns the summary
+    per combination, or the reason it cannot run here.
+    """
+    worker = Interpreter(sys.executable, dict(os.environ), "asv environment")
+    repeat = int(os.environ.get(REPEAT_ENV, "3"))
+    policies = [parse_policy(policy) for policy in POLICIES]
+    activity: Dict[str, Any] = {}
+    for backend in backends(orm):
+        for rows in row_counts():
+            shape_names = orm_fixtures.SHAPE_NAMES[orm]
+            scenarios = [
+                Scenario(orm, backend, shape, rows, load_for(rows), DEFAULT_SEED)
+                for shape in shape_names
+            ]
+            try:
+                records = run_sweep(worker, scenarios, policies, repeat, progress=lambda _: None)
+            except OrmGcError as exc:
+                for shape in shape_names:
+                    for policy in POLICIES:
+                        activity[_key(backend, shape, policy, rows)] = str(exc)
+                continue
+            by_name = {(record["shape"], record["policy"]): record for record in records}
+            for shape in shape_names:
+                baseline_ms = by_name[(shape, "disabled")]["wall_ms"]
+                for policy in policies:
+                    record = by_name[(shape, policy.name)]
+                    activity[_key(backend, shape, policy.slug, rows)] = {
+                        "collections": record["collections"],
+                        "collections_total": record["collections_total"],
+                        "pause_total_ms": record["pause_ms"]["total"],
+                        "pause_max_ms": record["pause_ms"]["max"],
+                        "gc_tax": record["wall_ms"] / baseline_ms if baseline_ms else None,
+                    }
+    return activity
+
+
+def _key(backend: str, shape: str, policy: str, rows: int) -> str:
+    return f"{backend}/{shape}/{policy}/{rows}"
+
+
+def lookup(activity: Dict[str, Any], backend: str, shape: str, policy: str, rows: int) -> Dict:
+    """The summary of one combination; NotImplementedError (asv: n/a) if it could not run."""
+    summary = activity.get(_key(backend, shape, policy, rows), "not measured")
+    if isinstance(summary, str):
+        raise NotImplementedError(summary)
+    return summary
+
+
+class _Suite:
+    """Attributes every class of the suite shares; each ORM module sets ``params``."""
+
+    param_names = PARAM_NAMES
+    timeout = 600  # the first setup may build the dataset (seconds at full size)
+
+
+class _LoadTime(_Suite):
+    orm = ""
+    number = 1  # one load per sample: each needs a fresh session, so setup re-runs
+    warmup_time = 0  # a warm-up call would reuse the session and its identity map
+    repeat = (3, 10, 20.0)
+    rounds = 2
+
+    def setup(self, backend: str, shape: str, policy: str, rows: int) -> None:
+        self.prepared = PreparedLoad(self.orm, backend, shape, policy, rows)
+
+    def teardown(self, *params: Any) -> None:
+        prepared = getattr(self, "prepared", None)
+        if prepared is not None:
+            prepared.close()
+            self.prepared = None
+
+    def time_load(self, *params: Any) -> None:
+        """Wall time of one query, the GC on under the policy."""
+        self.prepared.run()
+
+    def peakmem_load(self, *params: Any) -> None:
+        """Peak memory of the process loading the objects under the policy."""
+        self.prepared.run()
+
+
+class _GcCollections(_Suite):
+    param_names = PARAM_NAMES + ["generation"]
+
+    def setup(self, activity: Dict, *combination: Any) -> None:
+        *load_params, generation = combination
+        counts = lookup(activity, *load_params)["collections"]
+        if generation == "total":
+            self.count = sum(counts)
+        elif int(generation[len("gen") :]) < len(counts):
+            self.count = counts[int(generation[len("gen") :])]
+        else:  # 3.14's incremental GC has two generations
+            raise NotImplementedError(f"this interpreter's GC has {len(counts)} generations")
+
+    def track_collections(self, *params: Any) -> int:
+        """GC collections during one query (fresh process; deterministic)."""
+        return self.count
+
+    track_collections.unit = "collections"
+
+
+class _GcCost(_Suite):
+    def setup(self, activity: Dict, backend: str, shape: str, policy: str, rows: int) -> None:
+        self.summary = lookup(activity, backend, shape, policy, rows)
+
+    def track_pause_total(self, *params: Any) -> float:
+        """Time spent inside GC collections during one query."""
+        return self.summary["pause_total_ms"]
+
+    track_pause_total.unit = "ms"
+
+    def track_pause_max(self, *params: Any) -> float:
+        """Longest single GC pause during one query."""
+        return self.summary["pause_max_ms"]
+
+    track_pause_max.unit = "ms"
+
+    def track_gc_tax(self, *params: Any) -> float:
+        """GC tax: wall time under the policy / wall time with the GC disabled."""
+        return self.summary["gc_tax"]
+
+    track_gc_tax.unit = "ratio"

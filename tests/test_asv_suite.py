@@ -1,0 +1,168 @@
+"""The asv suite itself: configuration, parameters, and that time_* really times the GC."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from asv_runner.benchmarks.time import TimeBenchmark
+
+import orm_fixtures
+from ormgc._pythons import SUPPORTED
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_asv_conf(path: Path = ROOT / "asv.conf.json") -> Dict[str, Any]:
+    """asv.conf.json allows // comment lines, as asv does."""
+    text = "\n".join(
+        line for line in path.read_text().splitlines() if not line.strip().startswith("//")
+    )
+    return json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory):
+    """The benchmark modules imported with small datasets in a private cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ORMGC_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    patch.setenv("ORMGC_ASV_ROWS", "20000")
+    patch.syspath_prepend(str(ROOT))
+    common = importlib.reload(importlib.import_module("benchmarks.common"))
+    bench = importlib.reload(importlib.import_module("benchmarks.bench_sqlalchemy"))
+    yield common, bench
+    patch.undo()
+
+
+def test_asv_conf_lists_the_supported_pythons_and_keeps_outputs_out_of_git():
+    conf = read_asv_conf()
+    assert conf["pythons"] == list(SUPPORTED)
+    assert conf["results_dir"] == "results/asv"
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for key in ("env_dir", "html_dir"):
+        assert conf[key].split("/")[0] + "/" in ignored, f"{key} {conf[key]} is not git-ignored"
+    assert "tools/node_modules/" in ignored
+
+
+def test_every_orm_has_a_module_whose_params_follow_the_registries(suite):
+    common, _ = suite
+    for orm in orm_fixtures.ORMS:
+        module = importlib.import_module(f"benchmarks.bench_{orm}")
+        for name in ("LoadTime", "GcCollections", "GcCost"):
+            klass = getattr(module, name)
+            assert klass.params[:4] == common.params(orm)
+            assert klass.params[1] == list(orm_fixtures.SHAPE_NAMES[orm])
+            assert len(klass.params) == len(klass.param_names)
+            assert klass.__doc__ and "\n" not in klass.__doc__.strip()
+
+
+def test_rows_come_from_the_environment_and_bad_values_are_refused(suite, monkeypatch):
+    common, _ = suite
+    assert common.row_counts() == [20000]
+    assert common.load_for(100_000) == 20_000
+    monkeypatch.setenv("ORMGC_ASV_ROWS", "2000, 100000")
+    assert common.row_counts() == [2000, 100_000]
+    monkeypatch.setenv("ORMGC_ASV_ROWS", "lots")
+    with pytest.raises(ValueError, match="ORMGC_ASV_ROWS='lots'"):
+        common.row_counts()
+
+
+def test_an_unavailable_backend_is_skipped_not_failed(suite):
+    _, bench = suite
+    with pytest.raises(NotImplementedError, match="no-such-db"):
+        bench.LoadTime().setup("no-such-db", "seed_loop", "default", 20000)
+    with pytest.raises(NotImplementedError, match="could not run"):
+        bench.GcCost().setup(
+            {"x/seed_loop/default/20000": "could not run"}, "x", "seed_loop", "default", 20000
+        )
+
+
+def test_asv_check_passes(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "asv",
+            "check",
+            "--python=same",
+            "--config",
+            str(ROOT / "asv.conf.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No problems found" in done.stdout
+
+
+def _timed(suite: Any, policy: str) -> Dict[str, Any]:
+    """Run one combination through asv_runner's own TimeBenchmark; count the collections
+    that happen inside the timed body only (not in setup's gc.collect or teardown)."""
+    common, bench = suite
+    instance = bench.LoadTime()
+    func = instance.time_load
+    benchmark = TimeBenchmark("LoadTime.time_load", func, [func, instance, bench])
+    combos = list(itertools.product(*bench.LoadTime.params))
+    benchmark.set_param_idx(combos.index(("sqlite", "seed_loop", policy, 20000)))
+    inside: List[bool] = []
+    collections: List[int] = []
+    measured_run = common.PreparedLoad.run
+
+    def run(self: Any) -> None:
+        inside.append(True)
+        try:
+            measured_run(self)
+        finally:
+            inside.pop()
+
+    def count(phase: str, info: Dict[str, Any]) -> None:
+        if phase == "start" and inside:
+            collections.append(info["generation"])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(common.PreparedLoad, "run", run)
+        assert not benchmark.do_setup()
+        gc.callbacks.append(count)
+        try:
+            result = benchmark.do_run()
+        finally:
+            gc.callbacks.remove(count)
+            benchmark.do_teardown()
+    return {"samples": result["samples"], "collections": len(collections)}
+
+
+def test_time_load_runs_with_the_gc_on_although_asv_times_with_timeit(suite):
+    assert _timed(suite, "threshold_700")["collections"] > 0
+    assert _timed(suite, "disabled")["collections"] == 0
+
+
+def test_without_switching_it_back_on_asv_would_time_no_collections(suite, monkeypatch):
+    """The premise: asv's timing turns the GC off, so a plain body sees no collection."""
+    common, _ = suite
+
+    def gc_left_off(self: Any) -> None:
+        self.loaded = self.shape.run(self.handle, self.load)
+
+    monkeypatch.setattr(common.PreparedLoad, "run", gc_left_off)
+    assert _timed(suite, "threshold_700")["collections"] == 0
+
+
+def test_time_under_threshold_700_differs_from_gc_disabled(suite):
+    """The timing shows the GC's cost: interleaved rounds, medians compared (no absolute time)."""
+    samples: Dict[str, List[float]] = {"threshold_700": [], "disabled": []}
+    for _ in range(3):
+        for policy in samples:
+            samples[policy] += _timed(suite, policy)["samples"]
+    slower = statistics.median(samples["threshold_700"])
+    faster = statistics.median(samples["disabled"])
+    assert slower > faster, samples
