@@ -10,6 +10,7 @@ from typing import List, NoReturn, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 
+from ._asv_results import format_comparison, load_comparison, parse_filters
 from ._envs import CURRENT_PROFILE, interpreter, profiles
 from ._errors import OrmGcError, UsageError
 from ._policies import DEFAULT_SWEEP, parse_policies
@@ -159,6 +160,35 @@ def _pythons(args: argparse.Namespace) -> int:
     return 0
 
 
+def _asv_compare(args: argparse.Namespace) -> int:
+    name, description, results = load_comparison(
+        args.results, args.benchmark, args.machine, args.commit
+    )
+    print(format_comparison(name, description, results, parse_filters(args.param or [])))
+    return 0
+
+
+def _add_asv_compare(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser(
+        "asv-compare",
+        help="one asv benchmark, every Python version side by side",
+        description="Read asv's result files and print one benchmark as a table: a row per "
+        "parameter combination, a column per Python version (the newest result of each).",
+    )
+    compare.add_argument("benchmark", help="e.g. bench_sqlalchemy.LoadTime.time_load or time_load")
+    compare.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results/asv"),
+        help="asv results_dir (default %(default)s)",
+    )
+    compare.add_argument("--machine", help="asv machine name (needed if there are several)")
+    compare.add_argument("--commit", help="only results of this commit (hash prefix)")
+    compare.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="keep matching rows (repeatable)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ormgc",
@@ -180,12 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pythons.add_argument("--link", type=Path, help="folder to put python3.X links in")
     pythons.add_argument("--strict", action="store_true", help="exit non-zero if one is missing")
+    _add_asv_compare(commands)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "shapes": _shapes, "pythons": _pythons}[args.command]
+    handler = {"run": _run, "shapes": _shapes, "pythons": _pythons, "asv-compare": _asv_compare}[
+        args.command
+    ]
     try:
         return handler(args)
     except (OrmGcError, FixtureError) as exc:

@@ -1,0 +1,117 @@
+"""ormgc asv-compare: asv's result files read back as one table, a column per Python."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, List, Optional
+
+import pytest
+
+from ormgc.cli import main
+
+NAME = "bench_x.LoadTime.time_load"
+COLUMNS = ["result", "params", "version", "started_at", "duration"]
+PARAMS = [["'sqlite'"], ["'seed_loop'", "'orm_all'"]]
+
+
+def write_result(machine_dir: Path, python: str, commit: str, date: int, values: List[Any]):
+    machine_dir.mkdir(parents=True, exist_ok=True)
+    (machine_dir / "machine.json").write_text(json.dumps({"machine": machine_dir.name}))
+    data = {
+        "commit_hash": commit,
+        "env_name": f"virtualenv-py{python}",
+        "date": date,
+        "params": {"machine": machine_dir.name, "python": python},
+        "python": python,
+        "result_columns": COLUMNS,
+        "results": {NAME: [values, PARAMS, "v1", date, 1.0]},
+        "durations": {},
+        "version": 2,
+    }
+    (machine_dir / f"{commit[:8]}-virtualenv-py{python}.json").write_text(json.dumps(data))
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    root = tmp_path / "asv"
+    index = {
+        NAME: {
+            "code": 'def time_load(self):\n    """Wall time of one query."""\n',
+            "param_names": ["backend", "shape"],
+            "params": PARAMS,
+            "unit": "seconds",
+        },
+        "version": 2,
+    }
+    root.mkdir()
+    (root / "benchmarks.json").write_text(json.dumps(index))
+    machine = root / "box"
+    write_result(machine, "3.10", "a" * 40, 1000, [0.020, 0.010])
+    write_result(machine, "3.9", "a" * 40, 1000, [0.030, None])
+    write_result(machine, "3.13", "a" * 40, 1000, [0.100, 0.100])
+    write_result(machine, "3.13", "b" * 40, 2000, [0.015, float("nan")])  # newer wins
+    return root
+
+
+def run(capsys, *args: str, results: Optional[Path] = None) -> tuple:
+    argv = ["asv-compare", *args] + (["--results", str(results)] if results else [])
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_one_column_per_python_in_version_order_newest_result_each(results, capsys):
+    code, out, _ = run(capsys, "time_load", results=results)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"{NAME} [ms]: Wall time of one query."
+    assert "py3.9 @ aaaaaaaa, py3.10 @ aaaaaaaa, py3.13 @ bbbbbbbb" in lines[1]
+    assert lines[2].split() == [
+        "backend",
+        "shape",
+        "py3.9",
+        "py3.10",
+        "py3.13",
+        "py3.13",
+        "vs",
+        "py3.9",
+    ]
+    assert lines[4].split() == ["sqlite", "seed_loop", "30", "20", "15", "-50%"]
+    assert lines[5].split() == ["sqlite", "orm_all", "n/a", "10", "n/a"]
+
+
+def test_commit_and_param_filters(results, capsys):
+    code, out, _ = run(
+        capsys, NAME, "--commit", "aaaa", "--param", "shape=seed_loop", results=results
+    )
+    assert code == 0
+    rows = out.splitlines()[4:]
+    assert [row.split() for row in rows] == [["sqlite", "seed_loop", "30", "20", "100", "+233%"]]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["time_lod"], "unknown benchmark 'time_lod'"),
+        (["time_load", "--param", "shape"], "use NAME=VALUE"),
+        (["time_load", "--param", "size=1"], "has no parameter 'size'"),
+        (["time_load", "--param", "shape=nope"], "no parameter combination"),
+        (["time_load", "--commit", "ffff"], "no results for bench_x.LoadTime.time_load at commit"),
+        (["time_load", "--machine", "other"], "no results for machine 'other'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(results, capsys, args, message):
+    code, out, err = run(capsys, *args, results=results)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_missing_results_and_several_machines(results, tmp_path, capsys):
+    code, _, err = run(capsys, "time_load", results=tmp_path / "none")
+    assert code == 2 and "no asv results in" in err
+    write_result(results / "other", "3.9", "c" * 40, 3000, [1.0, 1.0])
+    code, _, err = run(capsys, "time_load", results=results)
+    assert code == 2 and "choose a machine with --machine (results have: box, other)" in err
+    code, out, _ = run(capsys, "time_load", "--machine", "other", results=results)
+    assert code == 0 and "py3.9 @ cccccccc" in out
