@@ -1,0 +1,177 @@
+"""asv end to end: a quick run on two Pythons, the result files, asv-compare, the published
+site in headless Chromium. Small datasets ($ORMGC_ASV_ROWS), private dirs for everything."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any, Dict
+
+import pytest
+from test_asv_suite import ROOT, read_asv_conf
+
+from ormgc._pythons import SUPPORTED, link_pythons
+from ormgc.cli import main
+
+sys.path.insert(0, str(ROOT / "tools"))
+import asv_site  # noqa: E402
+
+pytestmark = pytest.mark.slow
+MACHINE = "ormgc-test"
+ROWS = 1000
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _missing(what: str) -> None:
+    """Locally a missing tool skips; in CI, where .ci/install-tools ran, it fails."""
+    (pytest.fail if IN_CI else pytest.skip)(f"{what} (install: .ci/install-tools)")
+
+
+def _asv(site: Dict[str, Any], *args: str) -> None:
+    command = [sys.executable, "-m", "asv", *args, "--config", str(site["config"])]
+    done = subprocess.run(command, env=site["env"], capture_output=True, text=True, timeout=1500)
+    (site["logs"] / f"{args[0]}.log").open("a").write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        pytest.fail(f"asv {' '.join(args)} exited {done.returncode}:\n{tail}")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    """Run every benchmark quickly on the oldest Python, two on the newest; publish."""
+    tmp = tmp_path_factory.mktemp("asv")
+    found = link_pythons(tmp / "pythons")
+    pythons = [version for version in SUPPORTED if version in found]
+    if len(pythons) < 2:
+        (pytest.fail if IN_CI else pytest.skip)(f"need two of {SUPPORTED}, found {pythons}")
+    oldest, newest = pythons[0], pythons[-1]
+    branch = subprocess.run(
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    conf = read_asv_conf()
+    conf.update(
+        repo=str(ROOT),
+        branches=[branch],
+        benchmark_dir=str(ROOT / "benchmarks"),
+        env_dir=str(tmp / "env"),
+        results_dir=str(tmp / "results"),
+        html_dir=str(tmp / "html"),
+        pythons=[oldest, newest],
+    )
+    config = tmp / "asv.conf.json"
+    config.write_text(json.dumps(conf, indent=2))
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{tmp / 'pythons'}{os.pathsep}{env['PATH']}",
+        ORMGC_CACHE_DIR=str(tmp / "cache"),
+        ORMGC_ASV_ROWS=str(ROWS),
+        ORMGC_ASV_REPEAT="1",
+    )
+    site = {"config": config, "env": env, "logs": tmp, "tmp": tmp, "pythons": [oldest, newest]}
+    _asv(site, "machine", "--yes", "--machine", MACHINE)
+    quick = ["run", "--quick", "--machine", MACHINE, "--show-stderr"]
+    _asv(site, *quick, "-E", f"virtualenv:{oldest}", "HEAD^!")
+    _asv(site, *quick, "-E", f"virtualenv:{newest}", "-b", "time_load|track_collections", "HEAD^!")
+    _asv(site, "publish")
+    return site
+
+
+def _results(site: Dict[str, Any], python: str) -> Dict[str, Any]:
+    (path,) = (site["tmp"] / "results" / MACHINE).glob(f"*-virtualenv-py{python}.json")
+    return json.loads(path.read_text())
+
+
+def _values(data: Dict[str, Any], name: str) -> Dict[tuple, Any]:
+    columns = data["result_columns"]
+    row = data["results"][name]
+    params = [[json.loads(v.replace("'", '"')) for v in values] for values in row[1]]
+    return dict(zip(itertools.product(*params), row[columns.index("result")]))
+
+
+def test_every_benchmark_has_a_value_for_every_sqlite_combination(site):
+    index = json.loads((site["tmp"] / "results" / "benchmarks.json").read_text())
+    names = [name for name in index if name != "version"]
+    assert {name.split(".")[-1] for name in names} >= {
+        "time_load",
+        "peakmem_load",
+        "track_collections",
+        "track_pause_total",
+        "track_pause_max",
+        "track_gc_tax",
+    }
+    data = _results(site, site["pythons"][0])
+    for name in names:
+        values = _values(data, name)
+        sqlite = {combo: value for combo, value in values.items() if combo[0] == "sqlite"}
+        assert sqlite and all(value is not None for value in sqlite.values()), name
+    assert _values(data, names[0]).keys() == {
+        combo for combo in _values(data, names[0]) if combo[3] == ROWS
+    }
+
+
+def test_gc_counts_add_up_and_follow_the_policy(site):
+    for python in site["pythons"]:
+        counts = _values(_results(site, python), "bench_sqlalchemy.GcCollections.track_collections")
+        for (backend, shape, policy, rows, generation), total in counts.items():
+            if backend != "sqlite" or generation != "total":
+                continue
+            per_generation = [counts[(backend, shape, policy, rows, f"gen{g}")] for g in range(3)]
+            assert total == sum(per_generation)
+            if policy == "disabled":
+                assert total == 0
+        for shape in ("seed_loop", "orm_relationships"):
+            at = {
+                p: counts[("sqlite", shape, p, ROWS, "total")]
+                for p in ("threshold_700", "threshold_50000")
+            }
+            assert at["threshold_700"] > at["threshold_50000"], (python, shape, at)
+
+
+def test_asv_compare_puts_the_two_pythons_side_by_side(site, capsys):
+    args = ["asv-compare", "time_load", "--results", str(site["tmp"] / "results")]
+    assert main([*args, "--param", "backend=sqlite", "--param", "shape=seed_loop"]) == 0
+    out = capsys.readouterr().out
+    oldest, newest = site["pythons"]
+    header = out.splitlines()[2].split()
+    assert header[4:7] == [f"py{oldest}", f"py{newest}", f"py{newest}"]
+    assert len(out.splitlines()) == 3 + 1 + 4  # title, sources, header, rule, one per policy
+
+
+def test_published_site_shows_the_benchmarks_and_a_graph_per_python(site):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        _missing("chromium and chromedriver are not installed")
+    if not (asv_site.NODE_MODULES / "jquery").is_dir():
+        _missing("tools/node_modules lacks the libraries asv's page loads")
+    html = site["tmp"] / "html"
+    index = json.loads((html / "index.json").read_text())
+    screenshot = site["tmp"] / "asv-site.png"
+    report = asv_site.check_site(
+        html,
+        sorted(index["benchmarks"]),
+        "bench_sqlalchemy.LoadTime.time_load",
+        {"backend": "sqlite", "shape": "seed_loop", "policy": "threshold_700"},
+        "commit",
+        screenshot,
+    )
+    assert report["pythons"] == sorted(site["pythons"])
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000  # a drawn page, not a blank one
+
+
+def test_the_site_check_fails_when_a_python_is_missing(site):
+    """The check can fail: one Python's lines only, and it says so."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        _missing("chromium and chromedriver are not installed")
+    with pytest.raises(asv_site.SiteError, match="need 2"):
+        asv_site.check_site(
+            site["tmp"] / "html",
+            [],
+            "bench_sqlalchemy.GcCost.track_gc_tax",  # run on the oldest Python only
+            {"backend": "sqlite", "shape": "seed_loop", "policy": "threshold_700"},
+            "commit",
+            None,
+        )
