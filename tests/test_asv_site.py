@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 from typing import Any, Dict
@@ -142,7 +141,7 @@ def test_asv_compare_puts_the_two_pythons_side_by_side(site, capsys):
 
 
 def test_published_site_shows_the_benchmarks_and_a_graph_per_python(site):
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+    if None in asv_site.find_browser():
         _missing("chromium and chromedriver are not installed")
     if not (asv_site.NODE_MODULES / "jquery").is_dir():
         _missing("tools/node_modules lacks the libraries asv's page loads")
@@ -164,7 +163,7 @@ def test_published_site_shows_the_benchmarks_and_a_graph_per_python(site):
 
 def test_the_site_check_fails_when_a_python_is_missing(site):
     """The check can fail: one Python's lines only, and it says so."""
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+    if None in asv_site.find_browser():
         _missing("chromium and chromedriver are not installed")
     with pytest.raises(asv_site.SiteError, match="need 2"):
         asv_site.check_site(

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import sys
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
 VENDOR = "/_vendor/"
@@ -139,13 +140,22 @@ def serving(html_dir: Path, port: int = 0) -> Iterator[str]:
         server.server_close()
 
 
+def find_browser() -> Tuple[Optional[str], Optional[str]]:
+    """Debian's chromium and chromedriver; GitHub's Ubuntu runners ship Chrome instead."""
+    browser = shutil.which("chromium") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver")
+    if driver is None and os.environ.get("CHROMEWEBDRIVER"):
+        driver = shutil.which("chromedriver", path=os.environ["CHROMEWEBDRIVER"])
+    return browser, driver
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[object]:
     """Debian's headless Chromium driven by its chromedriver, in a fresh profile."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    browser, driver_path = find_browser()
     if not browser or not driver_path:
         raise SiteError("chromium and chromedriver not found: run .ci/install-tools")
     with tempfile.TemporaryDirectory(prefix="ormgc-chromium-") as profile:
