@@ -92,15 +92,15 @@ class PreparedLoad:
         self.policy.apply()
 
     def run(self) -> None:
-        """The measured call. asv times it under timeit, which switches the GC off, so it is
-        switched back on here: the GC's work is what this suite measures."""
+        """The measured call: load the objects with the GC on under the policy."""
+        # asv times this under timeit, which switches the GC off; its work is what we measure.
         if self.policy.name != "disabled":
             gc.enable()
         self.loaded = self.shape.run(self.handle, self.load)
 
     def close(self) -> None:
-        """Undo what setup changed, and only that: asv's timeit may have switched the GC off
-        around us, and a control run must see it stay off."""
+        """Undo what setup changed, and only that."""
+        # asv's timeit may have switched the GC off around us; a control run must see it off.
         self.loaded = None
         self._stack.close()
         enabled, threshold = self._gc_before
@@ -110,14 +110,14 @@ class PreparedLoad:
 
 
 def measure_gc_activity(orm: str) -> Dict[str, Any]:
-    """Probe every combination in fresh worker processes of this environment's Python.
-
-    GC counts depend on everything a process did before, so they are measured as ``ormgc run``
-    measures them, one process per load, not in asv's benchmark process. Returns the summary
-    per combination, or the reason it cannot run here.
-    """
+    """Every combination probed in fresh worker processes: summary, or why it cannot run."""
+    # GC counts depend on everything a process did before, so they are measured as `ormgc run`
+    # measures them, one process per load of this environment's Python, not in asv's process.
     worker = Interpreter(sys.executable, dict(os.environ), "asv environment")
-    repeat = int(os.environ.get(REPEAT_ENV, "3"))
+    repeat_text = os.environ.get(REPEAT_ENV, "").strip() or "3"
+    if not repeat_text.isdigit() or int(repeat_text) < 1:
+        raise ValueError(f"${REPEAT_ENV}={repeat_text!r}: need a whole number >= 1")
+    repeat = int(repeat_text)
     policies = [parse_policy(policy) for policy in POLICIES]
     activity: Dict[str, Any] = {}
     for backend in backends(orm):

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, Dict
 
 import pytest
@@ -64,12 +65,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     config = tmp / "asv.conf.json"
     config.write_text(json.dumps(conf, indent=2))
     env = dict(os.environ)
+    user_pip_conf = Path.home() / ".config" / "pip" / "pip.conf"
+    if user_pip_conf.exists() and "PIP_CONFIG_FILE" not in env:
+        env["PIP_CONFIG_FILE"] = str(user_pip_conf)  # the machine's package indexes
     env.update(
+        HOME=str(tmp / "home"),  # asv keeps machine names in ~/.asv-machine.json
+        PIP_CACHE_DIR=env.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip"),
         PATH=f"{tmp / 'pythons'}{os.pathsep}{env['PATH']}",
         ORMGC_CACHE_DIR=str(tmp / "cache"),
         ORMGC_ASV_ROWS=str(ROWS),
         ORMGC_ASV_REPEAT="1",
     )
+    (tmp / "home").mkdir()
     site = {"config": config, "env": env, "logs": tmp, "tmp": tmp, "pythons": [oldest, newest]}
     _asv(site, "machine", "--yes", "--machine", MACHINE)
     quick = ["run", "--quick", "--machine", MACHINE, "--show-stderr"]
