@@ -145,8 +145,12 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"cannot write {path}: it is a directory")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: no directory {parent}")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write {path}: permission denied")
+    try:  # the real test: permissions alone say little to root or on special file systems
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
