@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional
@@ -183,7 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: workers stopped, nothing written
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     args = build_parser().parse_args(argv)
     handler = {"run": _run, "shapes": _shapes, "pythons": _pythons}[args.command]
     try:

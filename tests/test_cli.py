@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
+from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
 
 RECORD_KEYS = {
     "python",
@@ -159,3 +163,25 @@ def test_pythons_lists_every_supported_version(shared_cache: Path, tmp_path: Pat
         assert f"python{version}" in done.stdout
         link = tmp_path / "bin" / f"python{version}"
         assert "MISSING" in done.stdout or link.exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_writes_nothing(shared_cache: Path, tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "out.json"
+    env = dict(os.environ, ORMGC_CACHE_DIR=str(shared_cache))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "ormgc", "run", *SMALL, "--repeat", "50", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    progress = ""
+    while "[2/" not in progress:  # interrupt mid-sweep, after a few measurements
+        progress = run.stderr.readline()
+        assert progress, "the run ended before it could be interrupted"
+    run.send_signal(signum)
+    rest = run.communicate(timeout=60)[1]
+    assert run.returncode == 130
+    assert "interrupted; no result written" in rest and "Traceback" not in rest
+    assert not out.exists() and not list(tmp_path.iterdir())
