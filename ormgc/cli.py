@@ -46,7 +46,11 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="ORM to measure (repeatable; default: sqlalchemy)",
     )
     run.add_argument(
-        "--db", help="database: 'sqlite' (embedded, cached; the default) or 'sqlite:///PATH'"
+        "--db",
+        help="database: 'sqlite' (embedded, cached; the default), 'sqlite:///PATH', "
+        "'postgresql' ($ORMGC_POSTGRES_URL, else postgres@127.0.0.1:5432/test) or "
+        "'postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME' (psycopg 3; each dataset in its own "
+        "schema; $PGPASSWORD keeps the password off the command line)",
     )
     run.add_argument(
         "--rows",

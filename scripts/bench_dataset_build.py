@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from orm_fixtures import dataset
-from orm_fixtures.sqlalchemy_fixture import _insert_chunks
+from orm_fixtures._sql_dataset import _insert_chunks
 from orm_fixtures.sqlalchemy_models import Base, Entry
 
 TARGET_SPEEDUP = 10.0
