@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from orm_fixtures import mask_password
 
@@ -44,17 +44,39 @@ class Scenario(NamedTuple):
         return spec
 
 
+def _talk(interp: Interpreter, spec: Dict[str, Any], result_path: str) -> Tuple[int, List[str]]:
+    """Run the worker: the spec goes in on stdin (URLs stay out of the process list), its
+    ``ormgc:`` notices (building, waiting...) are echoed live, the rest of stderr is kept."""
+    worker = subprocess.Popen(
+        [interp.executable, "-m", "ormgc._worker", result_path],
+        env=interp.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    kept = []
+    try:
+        worker.stdin.write(json.dumps(spec))
+        worker.stdin.close()
+        for line in worker.stderr:
+            if line.startswith("ormgc: "):
+                print(mask_password(line.rstrip()), file=sys.stderr, flush=True)
+            else:
+                kept.append(line.rstrip())
+        return worker.wait(), kept
+    except BaseException:
+        worker.kill()
+        worker.wait()
+        raise
+
+
 def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     """Run one worker process and return its JSON answer; OrmGcError with one line if it fails."""
     handle, result_path = tempfile.mkstemp(prefix="ormgc-worker-", suffix=".json")
     os.close(handle)
     try:
-        done = subprocess.run(
-            [interp.executable, "-m", "ormgc._worker", json.dumps(spec), result_path],
-            env=interp.env,
-            capture_output=True,
-            text=True,
-        )
+        returncode, stderr = _talk(interp, spec, result_path)
         try:
             with open(result_path) as result_file:
                 result = json.load(result_file)
@@ -62,14 +84,12 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
             result = {}
     finally:
         os.unlink(result_path)
-    if done.returncode == 0 and "error" not in result:
+    if returncode == 0 and "error" not in result:
         return result
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
-    lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-    raise OrmGcError(
-        f"{interp.label}: the {spec['action']} worker failed: {mask_password(lines[-1])}"
-    )
+    last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
+    raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: {mask_password(last)}")
 
 
 def _median(values: List[float]) -> float:

@@ -185,3 +185,11 @@ def test_interrupted_run_writes_nothing(shared_cache: Path, tmp_path: Path, sign
     assert run.returncode == 130
     assert "interrupted; no result written" in rest and "Traceback" not in rest
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_build_notices_reach_the_user(cache: Path) -> None:
+    done = ormgc("run", *SMALL, "--policy", "default", cache_dir=cache)
+    assert done.returncode == 0, done.stderr
+    assert "ormgc: building SQLite dataset of 2000 rows" in done.stderr
+    again = ormgc("run", *SMALL, "--policy", "default", cache_dir=cache)
+    assert "building" not in again.stderr
