@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import List, NoReturn, Optional
 
 import orm_fixtures
-from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 
 from ._envs import CURRENT_PROFILE, interpreter, profiles
 from ._errors import OrmGcError, UsageError
@@ -45,7 +45,10 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="ORM to measure (repeatable; default: sqlalchemy)",
     )
     run.add_argument(
-        "--db", help="database: 'sqlite' (embedded, cached; the default) or 'sqlite:///PATH'"
+        "--db",
+        help="database: sqlalchemy 'sqlite' (cached file; the default) or 'sqlite:///PATH'; "
+        "mongoengine 'embedded' (a local nx-27017 server started for the run; the default "
+        "unless $ORMGC_MONGODB_URL is set) or 'mongodb://HOST:PORT[/DB]'",
     )
     run.add_argument(
         "--rows",
@@ -119,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = [
         Scenario(
             orm,
-            args.db or DEFAULT_DB[orm],
+            args.db or orm_fixtures.default_db(orm),
             shape,
             args.rows,
             args.load,
