@@ -61,6 +61,13 @@ def server_python() -> str:
     )
 
 
+def venv_root(python: str) -> Path:
+    """Where the venv built with ``python`` from the current pins lives."""
+    version = _version(python) or "unknown"
+    key = hashlib.sha256(REQUIREMENTS.read_bytes() + python.encode()).hexdigest()[:10]
+    return cache_dir() / "envs" / f"nx-27017-py{version}-{key}"
+
+
 def server_venv() -> Path:
     """The venv holding nx-27017, created once per pin set and interpreter, under a lock.
 
@@ -68,9 +75,7 @@ def server_venv() -> Path:
     once pip succeeded: an interrupted install is removed and redone, never reused.
     """
     python = server_python()
-    version = _version(python) or "unknown"
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + python.encode()).hexdigest()[:10]
-    root = cache_dir() / "envs" / f"nx-27017-py{version}-{key}"
+    root = venv_root(python)
     marker = root / ".complete"
     if marker.exists():
         return root

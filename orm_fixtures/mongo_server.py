@@ -35,7 +35,7 @@ STOP_TIMEOUT_S = 10.0
 _PORT_TRIES = 3  # a free port can be taken between choosing it and binding it
 
 # Run by the server venv's Python (it has pymongo; this process may not): wait until the
-# server answers hello, then print buildInfo's pid and version.
+# server answers hello, then print buildInfo's pid, to be sure it is ours that answers.
 _PROBE = """
 import json, sys, time
 from pymongo import MongoClient
@@ -130,7 +130,6 @@ class EmbeddedServer:
         self.console = self.dir / "nx-27017.out"  # stdout/stderr: startup tracebacks land here
         self.pid_file = self.dir / "nx-27017.pid"
         self.process: Optional[subprocess.Popen] = None
-        self.version = ""
 
     def start(self) -> None:
         """Start the server and wait until it answers hello; raise FixtureError if it cannot."""
@@ -174,10 +173,8 @@ class EmbeddedServer:
                 f"the embedded MongoDB server did not answer within {START_TIMEOUT_S:.0f} s "
                 f"on {HOST}:{self.port}; see {self.log}"
             )
-        info = json.loads(text)
-        if info.get("pid") != self.process.pid:  # another server answered on that port
+        if json.loads(text).get("pid") != self.process.pid:  # another server answered
             raise PortInUse(f"{HOST}:{self.port} is already in use by another server")
-        self.version = info.get("version", "")
 
     def _raise_start_failure(self) -> None:
         assert self.process is not None
@@ -188,9 +185,14 @@ class EmbeddedServer:
             f"the embedded MongoDB server failed to start: {reason} (see {self.console})"
         )
 
-    def died(self) -> Optional[str]:
-        """None while running, else how it ended, for an error message."""
-        if self.process is None or self.process.poll() is None:
+    def died(self, grace_s: float = 1.0) -> Optional[str]:
+        """None while running, else how it ended, for an error message. The grace covers a
+        server caught dying: a killed process is reaped only once all its threads have exited."""
+        if self.process is None:
+            return None
+        try:
+            self.process.wait(grace_s)
+        except subprocess.TimeoutExpired:
             return None
         return f"exit code {self.process.returncode}"
 

@@ -104,23 +104,26 @@ class MongoEngineFixture:
         """Connect once; return the server's buildInfo (this is where a bad URL shows)."""
         if self._server is not None:
             return self._server
-        options = {
-            name: TIMEOUT_MS
-            for name in ("serverSelectionTimeoutMS", "connectTimeoutMS")
-            if name.lower() not in self.url.lower()  # the URL's own setting wins
+        defaults = {
+            "serverSelectionTimeoutMS": TIMEOUT_MS,
+            "connectTimeoutMS": TIMEOUT_MS,
+            "uuidRepresentation": "standard",  # unused here; silences MongoEngine's warning
         }
-        with self._errors("connecting"):
-            mongoengine.connect(db=self.database, host=self.url, alias=ALIAS, **options)
-            try:
+        options = {k: v for k, v in defaults.items() if k.lower() not in self.url.lower()}
+        try:
+            with self._errors("connecting"):
+                mongoengine.connect(db=self.database, host=self.url, alias=ALIAS, **options)
                 self._server = mongoengine.get_db(ALIAS).client.admin.command("buildInfo")
-            except PyMongoError:
-                raise
-            except Exception as exc:  # a server that cannot authenticate may answer garbage
-                raise FixtureError(
-                    f"MongoDB at {self.masked_url} broke off the handshake "
-                    f"({type(exc).__name__}: {mask_password(str(exc))}); does it support "
-                    "authentication? (the embedded server does not)"
-                ) from None
+        except FixtureError:
+            mongoengine.disconnect(ALIAS)
+            raise
+        except Exception as exc:  # a server that cannot authenticate may answer garbage
+            mongoengine.disconnect(ALIAS)
+            raise FixtureError(
+                f"MongoDB at {self.masked_url} broke off the handshake "
+                f"({type(exc).__name__}: {mask_password(str(exc))}); does it support "
+                "authentication? (the embedded server does not)"
+            ) from None
         return self._server
 
     def _db(self) -> Any:
