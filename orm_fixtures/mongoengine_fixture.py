@@ -168,7 +168,9 @@ class MongoEngineFixture:
             database[META_COLLECTION].insert_one(self._expected_meta())
 
     def _lock_path(self) -> Any:
-        where = f"{self.masked_url.split('/?', 1)[0]}|{self.database}".encode()
+        """One builder per server and database (per cache folder: locks are local files)."""
+        hosts = self.masked_url.split("://", 1)[1].split("/", 1)[0]
+        where = f"{hosts}/{self.database}".encode()
         folder = cache_dir() / "locks"
         folder.mkdir(exist_ok=True)
         return folder / f"mongodb-{hashlib.sha256(where).hexdigest()[:16]}.lock"

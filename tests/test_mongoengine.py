@@ -172,6 +172,28 @@ def test_wrong_or_incomplete_dataset_is_rebuilt_with_a_message(
         assert fixture.verify() is None
 
 
+_ENSURE = (
+    "import sys, orm_fixtures; orm_fixtures.open_fixture('mongoengine', sys.argv[1], 3000).ensure()"
+)
+
+
+def test_concurrent_builders_build_once(mongo_url: str) -> None:
+    builders = [
+        subprocess.Popen(
+            [sys.executable, "-c", _ENSURE, mongo_url + "raced"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    messages = [builder.communicate(timeout=120)[1] for builder in builders]
+    assert [builder.returncode for builder in builders] == [0, 0], messages
+    assert sum("ormgc: building" in message for message in messages) == 1, messages
+    with opened(mongo_url + "raced", rows=3000) as fixture:
+        assert fixture.verify() is None
+
+
 @pytest.mark.parametrize("name", orm_fixtures.SHAPE_NAMES["mongoengine"])
 def test_every_shape_loads_exactly_n(mongo_url: str, name: str) -> None:
     shape = orm_fixtures.shapes("mongoengine")[name]
