@@ -6,6 +6,7 @@ dataset, shape, policy); when they are not, the record says so and a warning is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -15,7 +16,7 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from orm_fixtures import mask_password
+from orm_fixtures import mask_password, serve
 
 from ._envs import Interpreter
 from ._errors import OrmGcError
@@ -133,7 +134,28 @@ def run_sweep(
     repeat: int = 1,
     progress: Progress = _stderr_progress,
 ) -> List[Dict[str, Any]]:
-    """Measure every scenario under every policy, ``repeat`` fresh processes each."""
+    """Measure every scenario under every policy, ``repeat`` fresh processes each.
+
+    Database servers the scenarios name (mongoengine's ``embedded``) run in their own
+    processes for the whole sweep; workers get their URLs.
+    """
+    with contextlib.ExitStack() as servers:
+        urls: Dict[Tuple[str, str], str] = {}
+        for scenario in scenarios:
+            key = (scenario.orm, scenario.db)
+            if key not in urls:
+                urls[key] = servers.enter_context(serve(*key))
+        served = [scenario._replace(db=urls[scenario.orm, scenario.db]) for scenario in scenarios]
+        return _measure(interp, served, policies, repeat, progress)
+
+
+def _measure(
+    interp: Interpreter,
+    scenarios: List[Scenario],
+    policies: List[Policy],
+    repeat: int,
+    progress: Progress,
+) -> List[Dict[str, Any]]:
     prepared = set()
     for scenario in scenarios:
         key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)

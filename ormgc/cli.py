@@ -6,10 +6,10 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import List, NoReturn, Optional
+from typing import Dict, List, NoReturn, Optional
 
 import orm_fixtures
-from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError, mask_password
 
 from ._envs import CURRENT_PROFILE, interpreter, profiles
 from ._errors import OrmGcError, UsageError
@@ -47,10 +47,13 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--db",
-        help="database: 'sqlite' (embedded, cached; the default), 'sqlite:///PATH', "
-        "'postgresql' ($ORMGC_POSTGRES_URL, else postgres@127.0.0.1:5432/test) or "
-        "'postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME' (psycopg 3; each dataset in its own "
-        "schema; $PGPASSWORD keeps the password off the command line)",
+        action="append",
+        help="database, repeatable, each used by the ORM it fits: sqlalchemy 'sqlite' (cached "
+        "file; the default), 'sqlite:///PATH', 'postgresql' ($ORMGC_POSTGRES_URL, else "
+        "postgres@127.0.0.1:5432/test) or 'postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME' "
+        "($PGPASSWORD keeps the password off the command line); mongoengine 'embedded' (a "
+        "local nx-27017 server started for the run; the default unless $ORMGC_MONGODB_URL is "
+        "set) or 'mongodb://HOST:PORT[/DB]'",
     )
     run.add_argument(
         "--rows",
@@ -116,15 +119,32 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
     return list(dict.fromkeys(asked))
 
 
+def _databases(orms: List[str], dbs: List[str]) -> Dict[str, str]:
+    """Which database each ORM uses: the ``--db`` that fits it, else its default."""
+    chosen: Dict[str, str] = {}
+    for db in dict.fromkeys(dbs):
+        fits = orm_fixtures.orm_of_db(db)
+        orm = fits or (orms[0] if len(orms) == 1 else None)
+        if orm is None:
+            raise UsageError(f"--db {mask_password(db)!r}: not a database of any ORM")
+        if orm not in orms:
+            raise UsageError(f"--db {mask_password(db)!r} is a {orm} database; add --orm {orm}")
+        if orm in chosen:
+            raise UsageError(f"two databases for {orm}: give one --db per ORM")
+        chosen[orm] = db
+    return {orm: chosen.get(orm) or orm_fixtures.default_db(orm) for orm in orms}
+
+
 def _run(args: argparse.Namespace) -> int:
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
+    databases = _databases(orms, args.db or [])
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     scenarios = [
         Scenario(
             orm,
-            args.db or DEFAULT_DB[orm],
+            databases[orm],
             shape,
             args.rows,
             args.load,

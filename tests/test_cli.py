@@ -132,6 +132,9 @@ BAD_INPUT = [
     (["--python", "banana"], "give a version"),
     (["--db", "oracle://scott:tiger@db/x"], "unsupported database"),
     (["--profile", "1999"], "invalid choice"),
+    (["--db", "mongodb://u:tiger@127.0.0.1:1/x"], "add --orm mongoengine"),
+    (["--db", "sqlite", "--db", "sqlite:///tmp/x.db"], "two databases for sqlalchemy"),
+    (["--orm", "sqlalchemy", "--orm", "mongoengine", "--db", "bogus"], "not a database of any"),
 ]
 
 
