@@ -222,5 +222,6 @@ class PostgresBackend:
             "driver_impl": psycopg.pq.__impl__,  # binary, c or python: it allocates differently
             "backend": self.shown,
             "db_schema": self.schema,
+            "server": "postgresql",
             "server_version": self.server_version,
         }

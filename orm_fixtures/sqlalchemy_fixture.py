@@ -102,6 +102,8 @@ class _SqliteBackend:
             "driver": "sqlite3",
             "driver_version": sqlite3.sqlite_version,
             "backend": mask_password(self.url),
+            "server": "sqlite (in-process)",
+            "server_version": sqlite3.sqlite_version,
         }
 
 
