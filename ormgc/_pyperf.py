@@ -1,0 +1,299 @@
+"""``ormgc pyperf``: pyperf timings of every (ORM, shape, policy) in this interpreter, GC on.
+
+Runs as ``python -m ormgc._pyperf`` (pyperf starts its workers with the same command). The
+manager takes the probe's records first (fresh processes, exactly as ``ormgc run``), then has
+pyperf time each benchmark, then writes ``<results>/<machine>/<python>.json`` (pyperf's format;
+GC numbers in each benchmark's metadata) and ``<python>.probe.json`` -- only at the very end,
+each through a temp file and a rename, so an interrupted bench leaves no partial result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
+
+import pyperf
+
+import orm_fixtures
+from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+
+from ._envs import CURRENT_PROFILE, interpreter, profile_file
+from ._errors import OrmGcError, UsageError
+from ._policies import DEFAULT_SWEEP, Policy, parse_policies
+from ._pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
+from ._report import check_writable
+from ._results import DEFAULT_RESULTS, machine_name, python_label, result_files, write_atomic
+from ._runner import Scenario, run_sweep
+
+# --quick: minutes for CI and smoke tests; the rest are the full defaults.
+QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
+QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
+FULL_PROBE_REPEAT = 3
+# Probe fields copied into each benchmark's metadata: what was measured, and with what.
+_RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
+_RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
+
+Benchmark = Tuple[str, Scenario, Policy]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    ours = parser.add_argument_group("ormgc (besides pyperf's own options above)")
+    ours.add_argument("--quick", action="store_true", help="small dataset, 2 policies, 3x3 values")
+    ours.add_argument("--orm", action="append", choices=orm_fixtures.ORMS, help="default: all")
+    ours.add_argument("--shape", action="append", help="repeatable, or 'all'; default seed_loop")
+    ours.add_argument("--policy", action="append", help="repeatable; default: the full sweep")
+    ours.add_argument("--db", help="database for every ORM (default: each ORM's own)")
+    ours.add_argument("--rows", type=int, help=f"dataset rows (default {DEFAULT_ROWS})")
+    ours.add_argument("--load", type=int, help=f"objects per query (default {DEFAULT_LOAD})")
+    ours.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
+    ours.add_argument("--no-freeze", dest="freeze", action="store_false")
+    ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
+    ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
+    ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
+
+
+def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
+    known = orm_fixtures.SHAPE_NAMES[orm]
+    if not asked:
+        return ["seed_loop" if "seed_loop" in known else known[0]]
+    if "all" in asked:
+        return list(known)
+    return [name for name in dict.fromkeys(asked) if name in known]
+
+
+def _resolve(args: argparse.Namespace) -> List[Benchmark]:
+    """Fill in the mode's defaults (in place, so workers get them) and list the benchmarks."""
+    if args.rows is None:
+        args.rows = QUICK["rows"] if args.quick else DEFAULT_ROWS
+    if args.load is None:
+        args.load = QUICK["load"] if args.quick else DEFAULT_LOAD
+    if args.probe_repeat is None:
+        args.probe_repeat = QUICK["repeat"] if args.quick else FULL_PROBE_REPEAT
+    if min(args.rows, args.load, args.probe_repeat) < 1:
+        raise UsageError("--rows, --load and --probe-repeat need whole numbers of at least 1")
+    if args.load > args.rows:
+        raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+    policies = parse_policies(
+        args.policy or list(QUICK["policies"] if args.quick else DEFAULT_SWEEP)
+    )
+    args.policy = [policy.name for policy in policies]
+    args.orm = list(dict.fromkeys(args.orm or orm_fixtures.ORMS))
+    shapes = {orm: _shapes_for(orm, args.shape) for orm in args.orm}
+    unknown = [
+        s for s in args.shape or [] if s != "all" and not any(s in v for v in shapes.values())
+    ]
+    if unknown:
+        raise UsageError(
+            f"unknown shape {unknown[0]!r} for {', '.join(args.orm)}; see ormgc shapes"
+        )
+    benchmarks = []
+    for orm in args.orm:
+        db = args.db or DEFAULT_DB[orm]
+        label = orm if db == DEFAULT_DB[orm] else f"{orm}@{db.split('://')[0]}"
+        for shape in shapes[orm]:
+            scenario = Scenario(orm, db, shape, args.rows, args.load, args.seed, args.freeze)
+            for policy in policies:
+                benchmarks.append((f"{label}/{shape}/{policy.name}", scenario, policy))
+    return benchmarks
+
+
+def _forward(cmd: List[str], args: argparse.Namespace) -> None:
+    """Give pyperf's workers the same benchmark list as the manager (add_cmdline_args)."""
+    cmd += ["--rows", str(args.rows), "--load", str(args.load), "--seed", str(args.seed)]
+    for orm in args.orm:
+        cmd += ["--orm", orm]
+    for shape in args.shape or []:
+        cmd += ["--shape", shape]
+    for policy in args.policy:
+        cmd += ["--policy", policy]
+    if args.db:
+        cmd += ["--db", args.db]
+    if not args.freeze:
+        cmd.append("--no-freeze")
+    if args.quick:
+        cmd.append("--quick")
+
+
+def pins(profile: str = CURRENT_PROFILE) -> str:
+    """The installed version of every package the profile pins, as one readable line."""
+    found = []
+    for line in profile_file(profile).read_text().splitlines():
+        name = line.split("#")[0].split("==")[0].strip()
+        if name:
+            try:
+                found.append(f"{name}=={importlib.metadata.version(name)}")
+            except importlib.metadata.PackageNotFoundError:
+                found.append(f"{name}==missing")
+    return " ".join(found)
+
+
+def _benchmark_metadata(scenario: Scenario, policy: Policy, mode: str) -> Dict[str, Any]:
+    return {
+        "ormgc_orm": scenario.orm,
+        "ormgc_shape": scenario.shape,
+        "ormgc_policy": policy.name,
+        "ormgc_rows": scenario.rows,
+        "ormgc_load": scenario.load,
+        "ormgc_seed": scenario.seed,
+        "ormgc_freeze": str(scenario.freeze),
+        "ormgc_mode": mode,
+    }
+
+
+def _record_for(records: List[Dict[str, Any]], scenario: Scenario, policy: Policy) -> Dict:
+    for record in records:
+        if (record["orm"], record["shape"], record["policy"]) == (
+            scenario.orm,
+            scenario.shape,
+            policy.name,
+        ):
+            return record
+    raise OrmGcError(f"no probe record for {scenario.orm} {scenario.shape} {policy.name}")
+
+
+def _say(message: str) -> None:
+    print(f"ormgc pyperf: {message}", file=sys.stderr, flush=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a bench like Ctrl-C: workers killed, nothing written
+
+
+def _annotate(bench: pyperf.Benchmark, record: Dict[str, Any], gc: Dict[str, Any]) -> None:
+    extra = {key: record[key] for key in _RECORD_METADATA if record.get(key)}
+    for key in _RECORD_THRESHOLDS:  # the policy's, and the interpreter's own defaults
+        extra[key] = "/".join(map(str, record[key]))
+    extra["probe_gc_collections"] = record["collections_total"]
+    extra["probe_peak_rss_mb"] = round(record["peak_rss_mb"], 1)
+    extra["ormgc_pins"] = pins()
+    extra["ormgc_profile"] = CURRENT_PROFILE
+    extra.update(gc)
+    bench.update_metadata(extra)
+    _say(
+        f"  GC per query: {gc['gc_collections']} collections "
+        f"({gc['gc_collections_per_generation']}), pauses {gc['gc_pause_ms_total']:.1f} ms, "
+        f"peak RSS {gc['peak_rss_mb']} MB"
+    )
+
+
+def _manage(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: List[Benchmark]) -> int:
+    python, mode = python_label(), _mode(args)
+    files = result_files(args.results, machine_name(args.machine), python)
+    try:
+        files.pyperf.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
+    check_writable(files.pyperf)
+    check_writable(files.probe)
+    signal.signal(signal.SIGTERM, _interrupt)
+    _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
+    scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
+    policies = list(dict.fromkeys(policy for _, _, policy in benchmarks))
+    records = run_sweep(interpreter(None), scenarios, policies, args.probe_repeat)
+    handle, log_path = tempfile.mkstemp(prefix="ormgc-pyperf-gc-", suffix=".jsonl")
+    os.close(handle)
+    os.environ[GC_LOG_ENV] = log_path
+    benches = []
+    started = time.monotonic()
+    try:
+        for index, (name, scenario, policy) in enumerate(benchmarks):
+            left = len(benchmarks) - index
+            eta = (
+                f", ETA {(time.monotonic() - started) / index * left / 60:.1f} min" if index else ""
+            )
+            _say(f"Python {python} [{index + 1}/{len(benchmarks)}] {name}: {left} left{eta}")
+            try:
+                bench = _bench(runner, args, name, scenario, policy, _never)
+            except RuntimeError as exc:  # pyperf's word for a failed worker; its traceback is above
+                raise OrmGcError(f"the pyperf worker for {name} failed: {exc}") from None
+            _annotate(bench, _record_for(records, scenario, policy), gc_metadata(log_path, name))
+            benches.append(bench)
+    finally:
+        os.unlink(log_path)
+    suite = pyperf.BenchmarkSuite(benches)
+    write_atomic(files.probe, lambda out: json.dump(records, out, indent=2, sort_keys=True))
+    write_atomic(files.pyperf, lambda out: suite.dump(out, compact=False))
+    minutes = (time.monotonic() - started) / 60
+    _say(f"wrote {files.pyperf} and {files.probe.name} after {minutes:.1f} min of pyperf")
+    return 0
+
+
+def _never(call: int) -> bool:
+    return False  # the manager process runs no loops
+
+
+def _mode(args: argparse.Namespace) -> str:
+    return "quick" if args.quick else "full"
+
+
+def _bench(runner, args, name, scenario, policy, logs_call) -> Optional[pyperf.Benchmark]:
+    timed = TimedQuery(name, scenario, policy, logs_call)
+    meta = _benchmark_metadata(scenario, policy, _mode(args))
+    return runner.bench_time_func(name, timed, metadata=meta)
+
+
+def _run_worker(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: List[Benchmark]):
+    """Register every benchmark; pyperf runs only the one this worker was started for."""
+    calibrating = (
+        args.calibrate_loops
+        or args.recalibrate_loops
+        or args.calibrate_warmups
+        or args.recalibrate_warmups
+    )
+    warmups = args.warmups or 0
+
+    def logs_call(call: int) -> bool:
+        return not calibrating and call > warmups  # warmups come first, then the values
+
+    for name, scenario, policy in benchmarks:
+        _bench(runner, args, name, scenario, policy, logs_call)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quick = "--quick" in argv
+    parser = _Parser(prog="ormgc pyperf", description=__doc__.splitlines()[0])
+    runner = pyperf.Runner(
+        program_args=("-m", "ormgc._pyperf"),
+        add_cmdline_args=_forward,
+        _argparser=parser,
+        **(QUICK_PYPERF if quick else {}),
+    )
+    _add_arguments(runner.argparser)
+    args = runner.parse_args(argv)
+    try:
+        if args.output or args.append:
+            raise UsageError("pyperf's -o/--append are not used here: see --results")
+        benchmarks = _resolve(args)
+        if args.worker:
+            return _run_worker(runner, args, benchmarks)
+        args.inherit_environ = [*(args.inherit_environ or []), GC_LOG_ENV, "ORMGC_CACHE_DIR"]
+        return _manage(runner, args, benchmarks)
+    except (OrmGcError, FixtureError) as exc:
+        print(f"ormgc pyperf: error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except KeyboardInterrupt:
+        print("ormgc pyperf: interrupted; no result written", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # pyperf exits on Ctrl-C and on its own errors
+        if exc.code and not args.worker:
+            print("ormgc pyperf: stopped; no result written", file=sys.stderr)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
