@@ -38,9 +38,11 @@ def _expose_pythons() -> None:
     os.environ["PATH"] = os.pathsep.join([str(folder), os.environ.get("PATH", "")])
     for version in PYTHONS:
         if version not in found:
-            consequence = "the run fails (CI)" if IN_CI else "bench-" + version + " is skipped"
+            (folder / f"python{version}").unlink(missing_ok=True)  # a stale link would be used
+            fate = "fails (CI is set)" if IN_CI else "is skipped (it would fail in CI)"
             print(
-                f"nox: WARNING: Python {version} not found on PATH nor in pyenv; {consequence}",
+                f"nox: WARNING: Python {version} not found on PATH nor in pyenv: "
+                f"bench-{version} {fate}",
                 file=sys.stderr,
             )
 

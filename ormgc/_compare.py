@@ -56,7 +56,9 @@ def pick_machine(results: Path, machine: str) -> str:
         if not (results / machine).is_dir():
             raise UsageError(f"no results for machine {machine!r} in {results}")
         return machine
-    machines = sorted(p.name for p in results.glob("*") if p.is_dir()) if results.is_dir() else []
+    if not results.is_dir():
+        raise UsageError(f"no results folder {results}: run nox -s bench first")
+    machines = sorted(path.name for path in results.iterdir() if path.is_dir())
     if len(machines) != 1:
         found = ", ".join(machines) if machines else "none"
         raise UsageError(f"pick one machine of {results} with --machine (found: {found})")
