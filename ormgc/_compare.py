@@ -23,7 +23,15 @@ from ._pythons import SUPPORTED
 from ._results import result_files
 
 # Must agree between versions for a comparison to mean anything.
-_SAME_EVERYWHERE = ("ormgc_pins", "ormgc_rows", "ormgc_load", "ormgc_seed", "ormgc_freeze")
+_SAME_EVERYWHERE = (
+    "ormgc_pins",
+    "ormgc_rows",
+    "ormgc_load",
+    "ormgc_seed",
+    "ormgc_freeze",
+    "ormgc_timer",
+)
+_TIMER_WORDS = {"wall": "wall clock", "cpu": "the process's CPU time"}
 _NEEDED = ("gc_collections", "peak_rss_mb", *_SAME_EVERYWHERE)
 _RESULT_NAME = re.compile(r"(3\.\d+t?)\.json\Z")
 
@@ -212,10 +220,11 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         *(_describe(result) for result in loaded),
         "",
-        "## Time per query (median ± median absolute deviation)",
+        f"## Time per query ({_TIMER_WORDS.get(str(meta['ormgc_timer']), meta['ormgc_timer'])}:"
+        " median ± median absolute deviation)",
         "",
-        "Change against the version to its left where pyperf's t-test finds it significant"
-        " (n.s.: not significant).",
+        "Change (ratio of medians) against the version to its left where pyperf's t-test finds"
+        " it significant (n.s.: not significant).",
         "",
         *_table(loaded, rows, _time_cell),
         "",

@@ -28,7 +28,7 @@ from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, F
 from ._envs import CURRENT_PROFILE, interpreter, profile_file
 from ._errors import OrmGcError, UsageError
 from ._policies import DEFAULT_SWEEP, Policy, parse_policies
-from ._pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
+from ._pyperf_loop import GC_LOG_ENV, TIMERS, TimedQuery, gc_metadata
 from ._report import check_writable
 from ._results import DEFAULT_RESULTS, machine_name, python_label, result_files, write_atomic
 from ._runner import Scenario, run_sweep
@@ -36,6 +36,10 @@ from ._runner import Scenario, run_sweep
 # --quick: minutes for CI and smoke tests; the rest are the full defaults.
 QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
 QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
+# pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
+# a whole query (about a second at the default size), so 10 x 3 keeps the matrix within the
+# hour. -p 20 or --rigorous ask for more.
+FULL_PYPERF = {"processes": 10, "values": 3, "warmups": 1}
 FULL_PROBE_REPEAT = 3
 # Probe fields copied into each benchmark's metadata: what was measured, and with what.
 _RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
@@ -60,6 +64,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     ours.add_argument("--load", type=int, help=f"objects per query (default {DEFAULT_LOAD})")
     ours.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     ours.add_argument("--no-freeze", dest="freeze", action="store_false")
+    ours.add_argument(
+        "--timer", choices=sorted(TIMERS), default="wall", help="what a value measures (wall)"
+    )
     ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
     ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
     ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
@@ -125,6 +132,7 @@ def _forward(cmd: List[str], args: argparse.Namespace) -> None:
         cmd.append("--no-freeze")
     if args.quick:
         cmd.append("--quick")
+    cmd += ["--timer", args.timer]
 
 
 def pins(profile: str = CURRENT_PROFILE) -> str:
@@ -140,8 +148,9 @@ def pins(profile: str = CURRENT_PROFILE) -> str:
     return " ".join(found)
 
 
-def _benchmark_metadata(scenario: Scenario, policy: Policy, mode: str) -> Dict[str, Any]:
+def _benchmark_metadata(scenario: Scenario, policy: Policy, args: argparse.Namespace) -> Dict:
     return {
+        "ormgc_timer": args.timer,
         "ormgc_orm": scenario.orm,
         "ormgc_shape": scenario.shape,
         "ormgc_policy": policy.name,
@@ -149,7 +158,7 @@ def _benchmark_metadata(scenario: Scenario, policy: Policy, mode: str) -> Dict[s
         "ormgc_load": scenario.load,
         "ormgc_seed": scenario.seed,
         "ormgc_freeze": str(scenario.freeze),
-        "ormgc_mode": mode,
+        "ormgc_mode": _mode(args),
     }
 
 
@@ -240,8 +249,8 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def _bench(runner, args, name, scenario, policy, logs_call) -> Optional[pyperf.Benchmark]:
-    timed = TimedQuery(name, scenario, policy, logs_call)
-    meta = _benchmark_metadata(scenario, policy, _mode(args))
+    timed = TimedQuery(name, scenario, policy, args.timer, logs_call)
+    meta = _benchmark_metadata(scenario, policy, args)
     return runner.bench_time_func(name, timed, metadata=meta)
 
 
@@ -271,7 +280,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         program_args=("-m", "ormgc._pyperf"),
         add_cmdline_args=_forward,
         _argparser=parser,
-        **(QUICK_PYPERF if quick else {}),
+        **(QUICK_PYPERF if quick else FULL_PYPERF),
     )
     _add_arguments(runner.argparser)
     args = runner.parse_args(argv)

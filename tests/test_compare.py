@@ -29,6 +29,7 @@ def _bench(name: str, python: str, centre_ms: float, gc: int, **overrides: objec
         "ormgc_seed": 1,
         "ormgc_freeze": "True",
         "ormgc_mode": "full",
+        "ormgc_timer": "wall",
         "orm_version": "2.0.58",
         "driver": "sqlite3",
         "driver_version": "3.40.1",
@@ -126,6 +127,8 @@ def _break(results: Path, how: str) -> List[str]:
         write_result(machine, "3.12", {DEFAULT: 1.0}, ormgc_pins="SQLAlchemy==2.0.1")
     elif how == "rows-differ":
         write_result(machine, "3.12", {DEFAULT: 1.0}, ormgc_rows=10_000)
+    elif how == "timer-differs":
+        write_result(machine, "3.12", {DEFAULT: 1.0}, ormgc_timer="cpu")
     elif how == "unknown-version":
         return ["--python", "3.8"]
     elif how == "missing-version":
@@ -145,6 +148,7 @@ def _break(results: Path, how: str) -> List[str]:
         ("pyperf-not-ormgc", "3.12.json was not written by ormgc pyperf"),
         ("pins-differ", "differ in ormgc_pins"),
         ("rows-differ", "differ in ormgc_rows"),
+        ("timer-differs", "differ in ormgc_timer"),
         ("unknown-version", "unknown Python version '3.8'"),
         ("missing-version", "no results for Python 3.11"),
         ("two-machines", "pick one machine"),

@@ -147,7 +147,7 @@ def _pyperf_command(results: Path, *extra: str) -> List[str]:
 def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> None:
     results = tmp_path / "results"
     policies = ["--policy", "default", "--policy", "disabled", "--policy", "threshold:50000"]
-    command = _pyperf_command(results, "--quick", *policies, "-p", "2", "-n", "2")
+    command = _pyperf_command(results, "--quick", *policies, "-p", "2", "-n", "2", "--timer", "cpu")
     done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"Python {python_label()} [3/3] sqlalchemy/seed_loop/threshold:50000" in done.stderr
@@ -157,6 +157,7 @@ def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> No
     default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
     assert disabled["gc_collections"] == 0 and default["gc_collections"] > 0  # GC on, policy on
     assert meta["sqlalchemy/seed_loop/threshold:50000"]["gc_threshold"].startswith("50000/")
+    assert default["ormgc_timer"] == "cpu" and default["ormgc_mode"] == "quick"
     assert default["gc_collected"] == 0  # the loaded objects are all alive: nothing to collect
     assert default["gc_loops_measured"] == 2 * 2 * default["loops"]  # processes x values x loops
     assert default["ormgc_pins"] == _pyperf.pins() and "SQLAlchemy==2.0.58" in default["ormgc_pins"]
@@ -247,6 +248,7 @@ def test_quick_matrix_on_two_versions_then_compare(tmp_path: Path) -> None:
         metadata[version] = suite.get_metadata()
         assert metadata[version]["python_version"].startswith(version + ".")
         assert metadata[version]["ormgc_mode"] == "quick"
+        assert metadata[version]["ormgc_timer"] == "wall"
     for key in ("ormgc_pins", "orm_version", "orm_speedups", "ormgc_rows"):
         assert metadata["3.9"][key] == metadata["3.13"][key], key
     assert metadata["3.9"]["gc_threshold_default"] == "700/10/10"
