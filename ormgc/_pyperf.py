@@ -17,122 +17,29 @@ import signal
 import sys
 import tempfile
 import time
-from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional
 
 import pyperf
 
-import orm_fixtures
-from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures import FixtureError
 
 from ._envs import CURRENT_PROFILE, interpreter, profile_file
 from ._errors import OrmGcError, UsageError
-from ._policies import DEFAULT_SWEEP, Policy, parse_policies
-from ._pyperf_loop import GC_LOG_ENV, TIMERS, TimedQuery, gc_metadata
+from ._policies import Policy
+from ._pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
+from ._pyperf_plan import FULL_PYPERF, QUICK_PYPERF, Benchmark, add_arguments, forward, resolve
 from ._report import check_writable
-from ._results import DEFAULT_RESULTS, machine_name, python_label, result_files, write_atomic
+from ._results import machine_name, python_label, result_files, write_atomic
 from ._runner import Scenario, run_sweep
 
-# --quick: minutes for CI and smoke tests; the rest are the full defaults.
-QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
-QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
-# pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
-# a whole query (about a second at the default size), so 10 x 3 keeps the matrix within the
-# hour. -p 20 or --rigorous ask for more.
-FULL_PYPERF = {"processes": 10, "values": 3, "warmups": 1}
-FULL_PROBE_REPEAT = 3
 # Probe fields copied into each benchmark's metadata: what was measured, and with what.
 _RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
 _RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
-
-Benchmark = Tuple[str, Scenario, Policy]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    ours = parser.add_argument_group("ormgc (besides pyperf's own options above)")
-    ours.add_argument("--quick", action="store_true", help="small dataset, 2 policies, 3x3 values")
-    ours.add_argument("--orm", action="append", choices=orm_fixtures.ORMS, help="default: all")
-    ours.add_argument("--shape", action="append", help="repeatable, or 'all'; default seed_loop")
-    ours.add_argument("--policy", action="append", help="repeatable; default: the full sweep")
-    ours.add_argument("--db", help="database for every ORM (default: each ORM's own)")
-    ours.add_argument("--rows", type=int, help=f"dataset rows (default {DEFAULT_ROWS})")
-    ours.add_argument("--load", type=int, help=f"objects per query (default {DEFAULT_LOAD})")
-    ours.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
-    ours.add_argument("--no-freeze", dest="freeze", action="store_false")
-    ours.add_argument(
-        "--timer", choices=sorted(TIMERS), default="wall", help="what a value measures (wall)"
-    )
-    ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
-    ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
-    ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
-
-
-def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
-    known = orm_fixtures.SHAPE_NAMES[orm]
-    if not asked:
-        return ["seed_loop" if "seed_loop" in known else known[0]]
-    if "all" in asked:
-        return list(known)
-    return [name for name in dict.fromkeys(asked) if name in known]
-
-
-def _resolve(args: argparse.Namespace) -> List[Benchmark]:
-    """Fill in the mode's defaults (in place, so workers get them) and list the benchmarks."""
-    if args.rows is None:
-        args.rows = QUICK["rows"] if args.quick else DEFAULT_ROWS
-    if args.load is None:
-        args.load = QUICK["load"] if args.quick else DEFAULT_LOAD
-    if args.probe_repeat is None:
-        args.probe_repeat = QUICK["repeat"] if args.quick else FULL_PROBE_REPEAT
-    if min(args.rows, args.load, args.probe_repeat) < 1:
-        raise UsageError("--rows, --load and --probe-repeat need whole numbers of at least 1")
-    if args.load > args.rows:
-        raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
-    policies = parse_policies(
-        args.policy or list(QUICK["policies"] if args.quick else DEFAULT_SWEEP)
-    )
-    args.policy = [policy.name for policy in policies]
-    args.orm = list(dict.fromkeys(args.orm or orm_fixtures.ORMS))
-    shapes = {orm: _shapes_for(orm, args.shape) for orm in args.orm}
-    unknown = [
-        s for s in args.shape or [] if s != "all" and not any(s in v for v in shapes.values())
-    ]
-    if unknown:
-        raise UsageError(
-            f"unknown shape {unknown[0]!r} for {', '.join(args.orm)}; see ormgc shapes"
-        )
-    benchmarks = []
-    for orm in args.orm:
-        db = args.db or DEFAULT_DB[orm]
-        label = orm if db == DEFAULT_DB[orm] else f"{orm}@{db.split('://')[0]}"
-        for shape in shapes[orm]:
-            scenario = Scenario(orm, db, shape, args.rows, args.load, args.seed, args.freeze)
-            for policy in policies:
-                benchmarks.append((f"{label}/{shape}/{policy.name}", scenario, policy))
-    return benchmarks
-
-
-def _forward(cmd: List[str], args: argparse.Namespace) -> None:
-    """Give pyperf's workers the same benchmark list as the manager (add_cmdline_args)."""
-    cmd += ["--rows", str(args.rows), "--load", str(args.load), "--seed", str(args.seed)]
-    for orm in args.orm:
-        cmd += ["--orm", orm]
-    for shape in args.shape or []:
-        cmd += ["--shape", shape]
-    for policy in args.policy:
-        cmd += ["--policy", policy]
-    if args.db:
-        cmd += ["--db", args.db]
-    if not args.freeze:
-        cmd.append("--no-freeze")
-    if args.quick:
-        cmd.append("--quick")
-    cmd += ["--timer", args.timer]
 
 
 def pins(profile: str = CURRENT_PROFILE) -> str:
@@ -160,6 +67,27 @@ def _benchmark_metadata(scenario: Scenario, policy: Policy, args: argparse.Names
         "ormgc_freeze": str(scenario.freeze),
         "ormgc_mode": _mode(args),
     }
+
+
+def _never(call: int) -> bool:
+    return False  # the manager process runs no loops
+
+
+def _mode(args: argparse.Namespace) -> str:
+    return "quick" if args.quick else "full"
+
+
+def _bench(
+    runner: pyperf.Runner,
+    args: argparse.Namespace,
+    name: str,
+    scenario: Scenario,
+    policy: Policy,
+    logs_call: Callable[[int], bool],
+) -> Optional[pyperf.Benchmark]:
+    timed = TimedQuery(name, scenario, policy, args.timer, logs_call)
+    meta = _benchmark_metadata(scenario, policy, args)
+    return runner.bench_time_func(name, timed, metadata=meta)
 
 
 def _record_for(records: List[Dict[str, Any]], scenario: Scenario, policy: Policy) -> Dict:
@@ -240,20 +168,6 @@ def _manage(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: List[Be
     return 0
 
 
-def _never(call: int) -> bool:
-    return False  # the manager process runs no loops
-
-
-def _mode(args: argparse.Namespace) -> str:
-    return "quick" if args.quick else "full"
-
-
-def _bench(runner, args, name, scenario, policy, logs_call) -> Optional[pyperf.Benchmark]:
-    timed = TimedQuery(name, scenario, policy, args.timer, logs_call)
-    meta = _benchmark_metadata(scenario, policy, args)
-    return runner.bench_time_func(name, timed, metadata=meta)
-
-
 def _run_worker(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: List[Benchmark]):
     """Register every benchmark; pyperf runs only the one this worker was started for."""
     calibrating = (
@@ -275,19 +189,29 @@ def _run_worker(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: Lis
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     quick = "--quick" in argv
-    parser = _Parser(prog="ormgc pyperf", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="ormgc pyperf",
+        allow_abbrev=False,  # --quick is looked for before parsing: no --qu
+        description=__doc__.splitlines()[0],
+        epilog="ormgc pyperf --python 3.12 runs all this under Python 3.12, in a managed venv "
+        "with the pinned libraries (nox -s bench-3.12 does it in nox's venv); pyperf's own "
+        "--python is not for use here.",
+    )
     runner = pyperf.Runner(
         program_args=("-m", "ormgc._pyperf"),
-        add_cmdline_args=_forward,
+        add_cmdline_args=forward,
         _argparser=parser,
         **(QUICK_PYPERF if quick else FULL_PYPERF),
     )
-    _add_arguments(runner.argparser)
+    add_arguments(runner.argparser)
     args = runner.parse_args(argv)
     try:
-        if args.output or args.append:
-            raise UsageError("pyperf's -o/--append are not used here: see --results")
-        benchmarks = _resolve(args)
+        if args.output or args.append or args.compare_to:
+            raise UsageError(
+                "pyperf's -o, --append and --compare-to are not used here: results go to "
+                "--results, comparisons come from ormgc compare"
+            )
+        benchmarks = resolve(args)
         if args.worker:
             return _run_worker(runner, args, benchmarks)
         args.inherit_environ = [*(args.inherit_environ or []), GC_LOG_ENV, "ORMGC_CACHE_DIR"]

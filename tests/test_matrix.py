@@ -18,6 +18,7 @@ import pytest
 import orm_fixtures
 from ormgc import _pyperf
 from ormgc._pyperf_loop import gc_metadata
+from ormgc._pyperf_plan import resolve
 from ormgc._pythons import SUPPORTED, available
 from ormgc._results import python_label, write_atomic
 
@@ -96,11 +97,11 @@ def test_benchmarks_cover_every_registered_orm(monkeypatch) -> None:
     monkeypatch.setattr(orm_fixtures, "ORMS", ("sqlalchemy", "neworm"))
     monkeypatch.setitem(orm_fixtures.DEFAULT_DB, "neworm", "memory")
     monkeypatch.setitem(orm_fixtures.SHAPE_NAMES, "neworm", ("other", "seed_loop"))
-    full = [name for name, _, _ in _pyperf._resolve(_namespace())]
+    full = [name for name, _, _ in resolve(_namespace())]
     assert len(full) == 2 * 7  # seed_loop of both ORMs under the 7 policies of the sweep
     assert "neworm/seed_loop/threshold:50000" in full and "sqlalchemy/seed_loop/disabled" in full
     args = _namespace(quick=True, shape=["other"])
-    quick = _pyperf._resolve(args)
+    quick = resolve(args)
     assert [name for name, _, _ in quick] == [
         "neworm/other/default",
         "neworm/other/threshold:50000",
