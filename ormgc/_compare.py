@@ -93,8 +93,9 @@ def load_result(path: Path, python: str) -> VersionResult:
         parts = bench.get_name().split("/")
         if missing or len(parts) != 3:
             raise OrmGcError(
-                f"{path} was not written by ormgc pyperf (benchmark {bench.get_name()!r} has no "
-                f"{', '.join(missing) or 'ORM/shape/policy name'})"
+                f"{path} was not written by this ormgc pyperf (benchmark {bench.get_name()!r} "
+                f"has no {', '.join(missing) or 'ORM/shape/policy name'}): "
+                f"re-run nox -s bench-{python}"
             )
         benches[(parts[0], parts[1], parts[2])] = bench
     common = dict(suite.get_metadata())
@@ -136,7 +137,7 @@ def _check_comparable(loaded: List[VersionResult]) -> None:
 
 def _ms(seconds: float) -> str:
     ms = seconds * 1e3
-    return f"{ms:.3g}" if ms < 100 else f"{ms:.0f}"
+    return f"{ms:#.3g}" if ms < 99.95 else f"{ms:.0f}"  # 3 significant digits: 52.0, 0.930
 
 
 def _change(previous: Optional[pyperf.Benchmark], bench: pyperf.Benchmark) -> str:

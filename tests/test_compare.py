@@ -88,7 +88,7 @@ def test_compare_tables_versions_in_numeric_order(results: Path, capsys) -> None
     assert code == 0, err
     assert "| ORM | shape | policy | Python 3.9 | Python 3.12 | Python 3.13 |" in out
     timing = _row(out, "## Time per query", "default")
-    assert timing[3] == "120 ± 0.24 ms"  # median ± MAD (0.2% of 120)
+    assert timing[3] == "120 ± 0.240 ms"  # median ± MAD (0.2% of 120)
     assert timing[4].endswith("1.20x faster")  # 120 -> 100 ms, far outside the spread
     assert timing[5].endswith("2.00x faster")  # 100 -> 50 ms
     assert _row(out, "## Time per query", "threshold:50000")[5].endswith("n.s.")  # same values
@@ -145,7 +145,7 @@ def _break(results: Path, how: str) -> List[str]:
     [
         ("invalid-json", "3.12.json is not valid JSON"),
         ("not-pyperf", "3.12.json is not a pyperf result file"),
-        ("pyperf-not-ormgc", "3.12.json was not written by ormgc pyperf"),
+        ("pyperf-not-ormgc", "3.12.json was not written by this ormgc pyperf"),
         ("pins-differ", "differ in ormgc_pins"),
         ("rows-differ", "differ in ormgc_rows"),
         ("timer-differs", "differ in ormgc_timer"),
