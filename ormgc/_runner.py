@@ -16,10 +16,11 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
+import orm_fixtures
 from orm_fixtures import mask_password, serve
 
 from ._envs import Interpreter
-from ._errors import OrmGcError
+from ._errors import OrmGcError, UsageError
 from ._policies import Policy
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
@@ -91,6 +92,22 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
         raise OrmGcError(mask_password(result["error"]))
     last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
     raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: {mask_password(last)}")
+
+
+def databases_for(orms: List[str], dbs: List[str]) -> Dict[str, str]:
+    """Which database each ORM uses: the ``--db`` that fits it, else its default."""
+    chosen: Dict[str, str] = {}
+    for db in dict.fromkeys(dbs):
+        fits = orm_fixtures.orm_of_db(db)
+        orm = fits or (orms[0] if len(orms) == 1 else None)
+        if orm is None:
+            raise UsageError(f"--db {mask_password(db)!r}: not a database of any ORM")
+        if orm not in orms:
+            raise UsageError(f"--db {mask_password(db)!r} is a {orm} database; add --orm {orm}")
+        if orm in chosen:
+            raise UsageError(f"two databases for {orm}: give one --db per ORM")
+        chosen[orm] = db
+    return {orm: chosen.get(orm) or orm_fixtures.default_db(orm) for orm in orms}
 
 
 def _median(values: List[float]) -> float:
