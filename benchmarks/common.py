@@ -11,6 +11,7 @@ Sizes shrink through ``$ORMGC_ASV_ROWS`` (quick runs, tests), never by editing t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import os
@@ -26,9 +27,13 @@ from ormgc._runner import Scenario, run_sweep
 
 ROWS_ENV = "ORMGC_ASV_ROWS"  # e.g. "2000" or "20000,100000"; default DEFAULT_ROWS
 REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measurement; default 3
-# The databases each ORM is measured on, by the name open_fixture() takes. Not every machine
-# runs every server: those combinations are skipped (n/a), not failed.
-BACKENDS = {"sqlalchemy": ("sqlite", "postgresql")}
+# Each ORM's backends: asv parameter -> the database it stands for, as open_fixture() takes
+# it; None means the ORM's default on this machine (mongoengine: $ORMGC_MONGODB_URL, else the
+# embedded server, started per process). A machine without a server skips (n/a), not fails.
+BACKENDS: Dict[str, Dict[str, Optional[str]]] = {
+    "sqlalchemy": {"sqlite": "sqlite", "postgresql": "postgresql"},
+    "mongoengine": {"mongodb": None},
+}
 # The seed's two settings, the pre-3.13 default threshold named explicitly (3.13's default is
 # 2000, so "default" differs across versions), and the GC off: the baseline of the GC tax.
 POLICIES = ("default", "threshold_700", "threshold_50000", "disabled")
@@ -38,7 +43,15 @@ SWEEP_TIMEOUT = 3600  # seconds for setup_cache's sweep of every combination at 
 
 
 def backends(orm: str) -> List[str]:
-    return list(BACKENDS.get(orm, (orm_fixtures.DEFAULT_DB[orm],)))
+    return list(BACKENDS.get(orm) or [orm_fixtures.DEFAULT_DB[orm]])
+
+
+def database(orm: str, backend: str) -> str:
+    """The ``db`` that the asv parameter ``backend`` stands for on this machine."""
+    choices = BACKENDS.get(orm, {})
+    if backend in choices:
+        return choices[backend] or orm_fixtures.default_db(orm)
+    return backend
 
 
 def row_counts() -> List[int]:
@@ -61,6 +74,9 @@ def params(orm: str) -> List[List[Any]]:
 
 
 _FIXTURES: Dict[Tuple[str, str, int], Any] = {}
+_SERVED: Dict[Tuple[str, str], str] = {}
+_SERVERS = contextlib.ExitStack()  # servers this process started (embedded MongoDB)
+atexit.register(_SERVERS.close)
 
 
 def _fixture(orm: str, backend: str, rows: int) -> Any:
@@ -68,7 +84,10 @@ def _fixture(orm: str, backend: str, rows: int) -> Any:
     key = (orm, backend, rows)
     if key not in _FIXTURES:
         try:
-            fixture = orm_fixtures.open_fixture(orm, backend, rows, DEFAULT_SEED)
+            if (orm, backend) not in _SERVED:
+                serving = orm_fixtures.serve(orm, database(orm, backend))
+                _SERVED[orm, backend] = _SERVERS.enter_context(serving)
+            fixture = orm_fixtures.open_fixture(orm, _SERVED[orm, backend], rows, DEFAULT_SEED)
             fixture.ensure()
         except FixtureError as exc:
             raise NotImplementedError(f"{orm} on {backend}: {exc}") from None
@@ -123,8 +142,9 @@ def measure_gc_activity(orm: str) -> Dict[str, Any]:
     for backend in backends(orm):
         for rows in row_counts():
             shape_names = orm_fixtures.SHAPE_NAMES[orm]
+            db = database(orm, backend)  # run_sweep starts the embedded server if it names one
             scenarios = [
-                Scenario(orm, backend, shape, rows, load_for(rows), DEFAULT_SEED)
+                Scenario(orm, db, shape, rows, load_for(rows), DEFAULT_SEED)
                 for shape in shape_names
             ]
             try:

@@ -6,19 +6,21 @@ interpreter needs only the libraries of the ORM it runs.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import contextlib
+from typing import Any, Dict, Iterator, Optional
 
 from .dataset import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, SCHEMA_VERSION
 from .errors import FixtureError
 from .shapes import Shape
 from .urls import mask_password
 
-ORMS = ("sqlalchemy",)
-DEFAULT_DB = {"sqlalchemy": "sqlite"}
+ORMS = ("sqlalchemy", "mongoengine")
+DEFAULT_DB = {"sqlalchemy": "sqlite", "mongoengine": "embedded"}  # see mongo_server
 # Shape names per ORM, heaviest abstraction first; kept here so the CLI can validate names
 # without importing the ORM (tests check it matches the registries).
 SHAPE_NAMES = {
     "sqlalchemy": ("seed_loop", "orm_all", "orm_yield_per", "orm_relationships", "core_rows"),
+    "mongoengine": ("seed_loop", "documents_list", "only_fields", "as_pymongo"),
 }
 
 __all__ = [
@@ -31,8 +33,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "SHAPE_NAMES",
     "Shape",
+    "default_db",
     "mask_password",
     "open_fixture",
+    "orm_of_db",
+    "serve",
     "shapes",
 ]
 
@@ -45,6 +50,10 @@ def _check_orm(orm: str) -> None:
 def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
     """The fixture of ``orm`` on ``db``: ``ensure()`` builds it, ``describe()`` says what it is."""
     _check_orm(orm)
+    if orm == "mongoengine":
+        from .mongoengine_fixture import MongoEngineFixture
+
+        return MongoEngineFixture(db, rows, seed)
     from .sqlalchemy_fixture import SqlAlchemyFixture
 
     return SqlAlchemyFixture(db, rows, seed)
@@ -53,6 +62,48 @@ def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
 def shapes(orm: str) -> Dict[str, Shape]:
     """The shapes of ``orm`` by name, heaviest abstraction first."""
     _check_orm(orm)
+    if orm == "mongoengine":
+        from .mongoengine_shapes import SHAPES as MONGOENGINE_SHAPES
+
+        return MONGOENGINE_SHAPES
     from .sqlalchemy_shapes import SHAPES
 
     return SHAPES
+
+
+_DB_PREFIXES = {
+    "sqlalchemy": ("sqlite", "postgresql"),
+    "mongoengine": ("embedded", "mongodb://", "mongodb+srv://"),
+}
+
+
+def orm_of_db(db: str) -> Optional[str]:
+    """The ORM a ``--db`` value belongs to, by its scheme; None if it fits none."""
+    for orm, prefixes in _DB_PREFIXES.items():
+        if db.lower().startswith(prefixes):
+            return orm
+    return None
+
+
+def default_db(orm: str) -> str:
+    """The database used when none is given: for mongoengine, $ORMGC_MONGODB_URL if set."""
+    _check_orm(orm)
+    if orm == "mongoengine":
+        from .mongo_server import default_db as mongodb_default
+
+        return mongodb_default()
+    return DEFAULT_DB[orm]
+
+
+@contextlib.contextmanager
+def serve(orm: str, db: str) -> Iterator[str]:
+    """Around a whole sweep, in the parent: yield the ``db`` workers should use, starting (and
+    finally stopping) a server process if ``db`` names one (mongoengine's ``embedded``)."""
+    _check_orm(orm)
+    if orm == "mongoengine":
+        from .mongo_server import serve as serve_mongodb
+
+        with serve_mongodb(db) as url:
+            yield url
+    else:
+        yield db

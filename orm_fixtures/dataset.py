@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import random
-import uuid
 from typing import Iterator, NamedTuple
 
 SCHEMA_VERSION = 1
@@ -22,6 +21,9 @@ CHILDREN_PER_PARENT = 10  # orm_relationships: one parent per ten children
 
 _EPOCH = datetime.datetime(2022, 1, 1)
 _SPAN_SECONDS = 365 * 24 * 3600
+# RFC 4122 version 4: version nibble 4, variant bits 10 (what uuid.UUID(version=4) sets).
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 class EntryRow(NamedTuple):
@@ -37,13 +39,22 @@ class ChildRow(NamedTuple):
     some_random_number: int
 
 
+def _uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, twice as fast (the build is timed)."""
+    bits = (bits & _UUID_CLEAR) | _UUID_SET
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def entry_rows(rows: int, seed: int = DEFAULT_SEED) -> Iterator[EntryRow]:
     """Yield the seed model's rows: the same ``rows`` values for the same ``seed``."""
     rng = random.Random(seed)
+    getrandbits, randrange, randint = rng.getrandbits, rng.randrange, rng.randint
+    seconds = datetime.timedelta(seconds=1)
     for _ in range(rows):
-        entry_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        created = _EPOCH + datetime.timedelta(seconds=rng.randrange(_SPAN_SECONDS))
-        yield EntryRow(entry_id, created, rng.randint(1, 10_000))
+        entry_id = _uuid4_text(getrandbits(128))
+        created = _EPOCH + seconds * randrange(_SPAN_SECONDS)
+        yield EntryRow(entry_id, created, randint(1, 10_000))
 
 
 def parent_count(rows: int) -> int:

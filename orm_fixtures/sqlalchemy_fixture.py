@@ -1,24 +1,30 @@
-"""SQLAlchemy datasets: built once with bulk inserts, cached, verified, opened for measuring."""
+"""SQLAlchemy datasets: built once with bulk inserts, cached, verified, opened for measuring.
+
+Two databases: SQLite (a cached file, the seed's setup) and PostgreSQL through psycopg 3
+(a schema per dataset, see ``_sql_postgres``). Both hold what ``_sql_dataset`` writes.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import sqlite3
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 import sqlalchemy
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from . import dataset
 from ._cache import cache_dir, cached_file
+from ._sql_dataset import expected_counts, expected_meta, populate
 from .errors import FixtureError
-from .sqlalchemy_models import Base, Child, Entry, Meta, Parent
+from .sqlalchemy_models import Entry
 from .urls import mask_password
 
-_CHUNK = 10_000  # rows per executemany: bounded memory, still one transaction
+__all__ = ["SqlAlchemyFixture", "orm_speedups", "populate", "verify_sqlite"]
+
+SUPPORTED_DBS = "'sqlite', 'sqlite:///PATH', 'postgresql' or 'postgresql://USER@HOST:PORT/DBNAME'"
 
 
 def orm_speedups() -> str:
@@ -34,44 +40,6 @@ def orm_speedups() -> str:
     return "cython" if HAS_CYEXTENSION else "pure-python"
 
 
-def _expected_meta(rows: int, seed: int) -> Dict[str, str]:
-    return {"schema_version": str(dataset.SCHEMA_VERSION), "rows": str(rows), "seed": str(seed)}
-
-
-def _expected_counts(rows: int) -> Dict[str, int]:
-    return {"entry": rows, "child": rows, "parent": dataset.parent_count(rows)}
-
-
-def _insert_chunks(conn: Any, table: Any, rows: Iterator[tuple], columns: tuple) -> None:
-    while True:
-        chunk = [dict(zip(columns, row)) for row in itertools.islice(rows, _CHUNK)]
-        if not chunk:
-            return
-        conn.execute(insert(table), chunk)
-
-
-def populate(engine: Any, rows: int, seed: int) -> None:
-    """Create the tables and bulk-insert the dataset in one transaction (Core executemany)."""
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        _insert_chunks(
-            conn,
-            Entry.__table__,
-            dataset.entry_rows(rows, seed),
-            ("id", "created_date", "some_random_number"),
-        )
-        parents = ((i, f"parent-{i}") for i in range(1, dataset.parent_count(rows) + 1))
-        _insert_chunks(conn, Parent.__table__, parents, ("id", "name"))
-        _insert_chunks(
-            conn,
-            Child.__table__,
-            dataset.child_rows(rows, seed),
-            ("id", "parent_id", "created_date", "some_random_number"),
-        )
-        meta = _expected_meta(rows, seed)
-        conn.execute(insert(Meta.__table__), [{"key": k, "value": v} for k, v in meta.items()])
-
-
 def verify_sqlite(path: Path, rows: int, seed: int) -> Optional[str]:
     """None if ``path`` holds the complete dataset for (rows, seed), else what is wrong."""
     with open(path, "rb") as handle:
@@ -81,9 +49,9 @@ def verify_sqlite(path: Path, rows: int, seed: int) -> Optional[str]:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             meta = dict(conn.execute("SELECT key, value FROM ormgc_meta").fetchall())
-            if meta != _expected_meta(rows, seed):
+            if meta != expected_meta(rows, seed):
                 return f"holds another dataset ({meta})"
-            for table, expected in _expected_counts(rows).items():
+            for table, expected in expected_counts(rows).items():
                 (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                 if count != expected:
                     return f"{table} has {count} rows, expected {expected}"
@@ -94,29 +62,14 @@ def verify_sqlite(path: Path, rows: int, seed: int) -> Optional[str]:
     return None
 
 
-class SqlAlchemyFixture:
-    """One dataset in one database: ``db`` is ``sqlite`` (cached file) or ``sqlite:///PATH``."""
+class _SqliteBackend:
+    """A dataset in an SQLite file: cached by (rows, seed), or at a path the user gives."""
 
-    orm = "sqlalchemy"
-
-    def __init__(self, db: str, rows: int, seed: int = dataset.DEFAULT_SEED) -> None:
-        self.rows, self.seed = rows, seed
-        if db == "sqlite":
-            name = f"sqlalchemy-v{dataset.SCHEMA_VERSION}-r{rows}-s{seed}.sqlite3"
-            self.path: Optional[Path] = cache_dir() / "datasets" / name
-        elif db.startswith("sqlite:///") and len(db) > len("sqlite:///"):
-            self.path = Path(db[len("sqlite:///") :]).expanduser().resolve()
-        else:
-            raise FixtureError(
-                f"unsupported database {mask_password(db)!r} for sqlalchemy: "
-                "use 'sqlite' or 'sqlite:///PATH'"
-            )
-        self.url = f"sqlite:///{self.path}"
-        self._engine: Any = None
+    def __init__(self, path: Path, rows: int, seed: int) -> None:
+        self.path, self.rows, self.seed = path, rows, seed
+        self.url = f"sqlite:///{path}"
 
     def ensure(self) -> None:
-        """Build the dataset unless a verified copy is cached."""
-        assert self.path is not None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -125,7 +78,8 @@ class SqlAlchemyFixture:
         def build(temp: Path) -> None:
             engine = create_engine(f"sqlite:///{temp}", future=True)
             try:
-                populate(engine, self.rows, self.seed)
+                with engine.begin() as conn:
+                    populate(conn, self.rows, self.seed)
             finally:
                 engine.dispose()
 
@@ -136,28 +90,68 @@ class SqlAlchemyFixture:
             f"SQLite dataset of {self.rows} rows",
         )
 
+    def open(self) -> Any:
+        if verify_sqlite(self.path, self.rows, self.seed) if self.path.exists() else "missing":
+            raise FixtureError(
+                f"dataset {self.path} is missing or incomplete; run without --no-build to build it"
+            )
+        return create_engine(self.url, future=True)
+
+    def describe(self) -> Dict[str, Any]:
+        return {
+            "driver": "sqlite3",
+            "driver_version": sqlite3.sqlite_version,
+            "backend": mask_password(self.url),
+            "server": "sqlite (in-process)",
+            "server_version": sqlite3.sqlite_version,
+        }
+
+
+def _backend(db: str, rows: int, seed: int) -> Any:
+    if db == "sqlite":
+        name = f"sqlalchemy-v{dataset.SCHEMA_VERSION}-r{rows}-s{seed}.sqlite3"
+        return _SqliteBackend(cache_dir() / "datasets" / name, rows, seed)
+    if db.startswith("sqlite:///") and len(db) > len("sqlite:///"):
+        return _SqliteBackend(Path(db[len("sqlite:///") :]).expanduser().resolve(), rows, seed)
+    from . import _sql_postgres  # only PostgreSQL runs need it
+
+    if _sql_postgres.is_postgres(db):
+        return _sql_postgres.PostgresBackend(db, rows, seed)
+    raise FixtureError(
+        f"unsupported database {mask_password(db)!r} for sqlalchemy: use {SUPPORTED_DBS}"
+    )
+
+
+class SqlAlchemyFixture:
+    """One dataset in one database: ``db`` is ``sqlite[:///PATH]`` or ``postgresql[://...]``."""
+
+    orm = "sqlalchemy"
+
+    def __init__(self, db: str, rows: int, seed: int = dataset.DEFAULT_SEED) -> None:
+        self.rows, self.seed = rows, seed
+        self._backend = _backend(db, rows, seed)
+        self.path: Optional[Path] = getattr(self._backend, "path", None)  # SQLite only
+        self._engine: Any = None
+
+    def ensure(self) -> None:
+        """Build the dataset unless a verified copy exists."""
+        self._backend.ensure()
+
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            assert self.path is not None
-            if verify_sqlite(self.path, self.rows, self.seed) if self.path.exists() else "missing":
-                raise FixtureError(
-                    f"dataset {self.path} is missing or incomplete; "
-                    "run without --no-build to build it"
-                )
-            self._engine = create_engine(self.url, future=True)
+            self._engine = self._backend.open()
         return self._engine
 
     def describe(self) -> Dict[str, Any]:
         """What a record says about the ORM, the driver and the database (password masked)."""
-        return {
+        description = {
             "orm": self.orm,
             "orm_version": sqlalchemy.__version__,
             "orm_speedups": orm_speedups(),
-            "driver": "sqlite3",
-            "driver_version": sqlite3.sqlite_version,
-            "backend": mask_password(self.url),
         }
+        description.update(self._backend.describe())
+        return description
 
     def count_entries(self) -> int:
         with Session(self.engine) as session:

@@ -33,25 +33,27 @@ _COLUMNS = (
     "cpu ms",
     "peak MB",
     "wall vs default",
+    "cpu vs default",
 )
 
 
-def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[float]:
+def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[Dict]:
+    """The ``default`` record of the same scenario, which the other policies compare with."""
+    same = ("orm", "shape", "python", "backend", "orm_version")
     for other in records:
-        if (
-            other["policy"] == "default"
-            and other["orm"] == record["orm"]
-            and other["shape"] == record["shape"]
-            and other["python"] == record["python"]
-            and other["backend"] == record["backend"]
-        ):
-            return other["wall_ms"]
+        if other["policy"] == "default" and all(other[k] == record[k] for k in same):
+            return other
     return None
+
+
+def _change(record: Dict[str, Any], baseline: Optional[Dict[str, Any]], field: str) -> str:
+    if not baseline or not baseline[field]:
+        return ""
+    return f"{(record[field] / baseline[field] - 1) * 100:+.0f}%"
 
 
 def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]:
     baseline = _baseline(records, record)
-    change = f"{(record['wall_ms'] / baseline - 1) * 100:+.0f}%" if baseline else ""
     flag = "" if record.get("counts_identical", True) else " (varied)"
     return [
         record["orm"],
@@ -66,7 +68,8 @@ def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]
         f"{record['wall_ms']:.0f}",
         f"{record['cpu_ms']:.0f}",
         f"{record['peak_rss_mb']:.1f}",
-        change,
+        _change(record, baseline, "wall_ms"),
+        _change(record, baseline, "cpu_ms"),
     ]
 
 
@@ -92,6 +95,7 @@ def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
                     "",
                     str(memory_mb),
                     "",
+                    "",
                 ]
             )
     return rows
@@ -107,6 +111,11 @@ def _grid(header: Sequence[str], rows: List[List[str]]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
     ]
     return "\n".join(lines)
+
+
+def _server(record: Dict[str, Any]) -> str:
+    server = record.get("server")
+    return f"{server} {record.get('server_version') or ''} at ".replace("  ", " ") if server else ""
 
 
 def format_table(records: Sequence[Dict[str, Any]]) -> str:
@@ -129,7 +138,7 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
         heading = (
             f"Python {python} ({build}), {first['orm']} {orm_version}"
             f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
-            f"{first['driver_version']}, {backend}; {first['rows']} rows, "
+            f"{first['driver_version']}, {_server(first)}{backend}; {first['rows']} rows, "
             f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
             f"median of {first.get('repeat', 1)}"
         )
@@ -145,8 +154,12 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"cannot write {path}: it is a directory")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: no directory {parent}")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write {path}: permission denied")
+    try:  # the real test: permissions alone say little to root or on special file systems
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

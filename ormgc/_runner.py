@@ -6,6 +6,7 @@ dataset, shape, policy); when they are not, the record says so and a warning is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -13,12 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from orm_fixtures import mask_password
+import orm_fixtures
+from orm_fixtures import mask_password, serve
 
 from ._envs import Interpreter
-from ._errors import OrmGcError
+from ._errors import OrmGcError, UsageError
 from ._policies import Policy
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
@@ -44,17 +46,39 @@ class Scenario(NamedTuple):
         return spec
 
 
+def _talk(interp: Interpreter, spec: Dict[str, Any], result_path: str) -> Tuple[int, List[str]]:
+    """Run the worker: the spec goes in on stdin (URLs stay out of the process list), its
+    ``ormgc:`` notices (building, waiting...) are echoed live, the rest of stderr is kept."""
+    worker = subprocess.Popen(
+        [interp.executable, "-m", "ormgc._worker", result_path],
+        env=interp.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    kept = []
+    try:
+        worker.stdin.write(json.dumps(spec))
+        worker.stdin.close()
+        for line in worker.stderr:
+            if line.startswith("ormgc: "):
+                print(mask_password(line.rstrip()), file=sys.stderr, flush=True)
+            else:
+                kept.append(line.rstrip())
+        return worker.wait(), kept
+    except BaseException:
+        worker.kill()
+        worker.wait()
+        raise
+
+
 def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     """Run one worker process and return its JSON answer; OrmGcError with one line if it fails."""
     handle, result_path = tempfile.mkstemp(prefix="ormgc-worker-", suffix=".json")
     os.close(handle)
     try:
-        done = subprocess.run(
-            [interp.executable, "-m", "ormgc._worker", json.dumps(spec), result_path],
-            env=interp.env,
-            capture_output=True,
-            text=True,
-        )
+        returncode, stderr = _talk(interp, spec, result_path)
         try:
             with open(result_path) as result_file:
                 result = json.load(result_file)
@@ -62,14 +86,28 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
             result = {}
     finally:
         os.unlink(result_path)
-    if done.returncode == 0 and "error" not in result:
+    if returncode == 0 and "error" not in result:
         return result
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
-    lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-    raise OrmGcError(
-        f"{interp.label}: the {spec['action']} worker failed: {mask_password(lines[-1])}"
-    )
+    last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
+    raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: {mask_password(last)}")
+
+
+def databases_for(orms: List[str], dbs: List[str]) -> Dict[str, str]:
+    """Which database each ORM uses: the ``--db`` that fits it, else its default."""
+    chosen: Dict[str, str] = {}
+    for db in dict.fromkeys(dbs):
+        fits = orm_fixtures.orm_of_db(db)
+        orm = fits or (orms[0] if len(orms) == 1 else None)
+        if orm is None:
+            raise UsageError(f"--db {mask_password(db)!r}: not a database of any ORM")
+        if orm not in orms:
+            raise UsageError(f"--db {mask_password(db)!r} is a {orm} database; add --orm {orm}")
+        if orm in chosen:
+            raise UsageError(f"two databases for {orm}: give one --db per ORM")
+        chosen[orm] = db
+    return {orm: chosen.get(orm) or orm_fixtures.default_db(orm) for orm in orms}
 
 
 def _median(values: List[float]) -> float:
@@ -113,7 +151,28 @@ def run_sweep(
     repeat: int = 1,
     progress: Progress = _stderr_progress,
 ) -> List[Dict[str, Any]]:
-    """Measure every scenario under every policy, ``repeat`` fresh processes each."""
+    """Measure every scenario under every policy, ``repeat`` fresh processes each.
+
+    Database servers the scenarios name (mongoengine's ``embedded``) run in their own
+    processes for the whole sweep; workers get their URLs.
+    """
+    with contextlib.ExitStack() as servers:
+        urls: Dict[Tuple[str, str], str] = {}
+        for scenario in scenarios:
+            key = (scenario.orm, scenario.db)
+            if key not in urls:
+                urls[key] = servers.enter_context(serve(*key))
+        served = [scenario._replace(db=urls[scenario.orm, scenario.db]) for scenario in scenarios]
+        return _measure(interp, served, policies, repeat, progress)
+
+
+def _measure(
+    interp: Interpreter,
+    scenarios: List[Scenario],
+    policies: List[Policy],
+    repeat: int,
+    progress: Progress,
+) -> List[Dict[str, Any]]:
     prepared = set()
     for scenario in scenarios:
         key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)

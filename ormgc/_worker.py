@@ -1,7 +1,8 @@
 """Runs inside the measured interpreter: one dataset build or one measurement per process.
 
 GC state depends on everything a process did before, so each measurement gets a fresh one.
-Usage (by the runner only): ``python -m ormgc._worker SPEC_JSON RESULT_PATH``.
+Usage (by the runner only): ``python -m ormgc._worker RESULT_PATH`` with the spec as JSON on
+stdin (never on the command line: it may hold a database password).
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def prepare(spec: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def main(argv: Any = None) -> int:
-    spec_json, result_path = (argv or sys.argv[1:])[:2]
-    spec = json.loads(spec_json)
+    (result_path,) = argv or sys.argv[1:]
+    spec = json.loads(sys.stdin.read())
     try:
         result = prepare(spec) if spec["action"] == "prepare" else measure(spec)
         code = 0

@@ -1,14 +1,17 @@
-"""The ``ormgc`` command: ``run`` measures, ``shapes`` lists workloads, ``pythons`` finds them."""
+"""The ``ormgc`` command: ``run`` measures, ``shapes`` lists workloads, ``pythons`` finds them,
+``pyperf`` times them with pyperf, ``compare`` puts the Python versions side by side."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional
 
 import orm_fixtures
-from orm_fixtures import DEFAULT_DB, DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 
 from ._asv_results import format_comparison, load_comparison, parse_filters
 from ._envs import CURRENT_PROFILE, interpreter, profiles
@@ -16,7 +19,8 @@ from ._errors import OrmGcError, UsageError
 from ._policies import DEFAULT_SWEEP, parse_policies
 from ._pythons import SUPPORTED, available, link_pythons
 from ._report import check_writable, format_table, write_json_atomic
-from ._runner import Scenario, run_sweep
+from ._results import DEFAULT_RESULTS, write_atomic
+from ._runner import Scenario, databases_for, run_sweep
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +50,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="ORM to measure (repeatable; default: sqlalchemy)",
     )
     run.add_argument(
-        "--db", help="database: 'sqlite' (embedded, cached; the default) or 'sqlite:///PATH'"
+        "--db",
+        action="append",
+        help="database, repeatable, each used by the ORM it fits: sqlalchemy 'sqlite' (cached "
+        "file; the default), 'sqlite:///PATH', 'postgresql' ($ORMGC_POSTGRES_URL, else "
+        "postgres@127.0.0.1:5432/test) or 'postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME' "
+        "($PGPASSWORD keeps the password off the command line); mongoengine 'embedded' (a "
+        "local nx-27017 server started for the run; the default unless $ORMGC_MONGODB_URL is "
+        "set) or 'mongodb://HOST:PORT[/DB]'",
     )
     run.add_argument(
         "--rows",
@@ -114,13 +125,14 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
 
 def _run(args: argparse.Namespace) -> int:
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
+    databases = databases_for(orms, args.db or [])
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     scenarios = [
         Scenario(
             orm,
-            args.db or DEFAULT_DB[orm],
+            databases[orm],
             shape,
             args.rows,
             args.load,
@@ -158,6 +170,58 @@ def _pythons(args: argparse.Namespace) -> int:
     if missing and args.strict:
         raise UsageError(f"missing interpreters: {', '.join(missing)}")
     return 0
+
+
+def _pyperf(args: argparse.Namespace) -> int:
+    interp = interpreter(args.python)  # this Python, or a managed venv with the current pins
+    child = subprocess.Popen(
+        [interp.executable, "-m", "ormgc._pyperf", *args.forwarded], env=interp.env
+    )
+
+    def forward(signum: int, frame: object) -> None:
+        child.send_signal(signum)  # the bench stops itself, cleanly, writing nothing
+
+    signal.signal(signal.SIGTERM, forward)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            forward(signal.SIGINT, None)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ._compare import load_results, markdown, pick_machine  # needs pyperf: import late
+
+    machine = pick_machine(args.results, args.machine)
+    loaded = load_results(args.results, machine, args.python or [])
+    output = args.output or args.results / machine / "comparison.md"
+    check_writable(output)
+    document = markdown(loaded, machine)
+    write_atomic(output, lambda out: out.write(document))
+    print(document, end="")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def _add_matrix(commands: argparse._SubParsersAction) -> None:
+    pyperf = commands.add_parser(
+        "pyperf",
+        add_help=False,  # --help goes on to the pyperf program, which lists every option
+        help="time ORM x shape x GC policy with pyperf, GC on (see ormgc pyperf --help)",
+    )
+    pyperf.add_argument("--python", help="run under this Python, in a managed venv with the pins")
+    compare = commands.add_parser(
+        "compare",
+        help="compare the Python versions' pyperf results (Markdown)",
+        description="Put the Python versions' results side by side: time, GC collections and "
+        "peak RSS per ORM x shape x policy, plus pyperf compare_to between neighbours.",
+    )
+    compare.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
+    compare.add_argument("--machine", default="", help="machine folder (default: the only one)")
+    compare.add_argument(
+        "--python", action="append", help="version to include (repeatable; default: all found)"
+    )
+    compare.add_argument("--output", type=Path, help="Markdown file (default: comparison.md)")
 
 
 def _asv_compare(args: argparse.Namespace) -> int:
@@ -210,17 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pythons.add_argument("--link", type=Path, help="folder to put python3.X links in")
     pythons.add_argument("--strict", action="store_true", help="exit non-zero if one is missing")
+    _add_matrix(commands)
     _add_asv_compare(commands)
     return parser
 
 
+def _terminated(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: workers stopped, nothing written
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler = {"run": _run, "shapes": _shapes, "pythons": _pythons, "asv-compare": _asv_compare}[
-        args.command
-    ]
+    signal.signal(signal.SIGTERM, _terminated)
+    parser = build_parser()
+    args, args.forwarded = parser.parse_known_args(argv)  # only pyperf passes options on
+    if args.forwarded and args.command != "pyperf":
+        parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
+    commands = {"run": _run, "shapes": _shapes, "pythons": _pythons}
+    commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
     try:
-        return handler(args)
+        return commands[args.command](args)
     except (OrmGcError, FixtureError) as exc:
         code = getattr(exc, "exit_code", 1)
         print(f"ormgc: error: {exc}", file=sys.stderr)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from test_asv_suite import ROOT, read_asv_conf
 
 from ormgc._pythons import SUPPORTED, link_pythons
 from ormgc.cli import main
+
+from .test_asv_suite import ROOT, read_asv_conf
 
 sys.path.insert(0, str(ROOT / "tools"))
 import asv_site  # noqa: E402

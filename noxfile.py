@@ -1,0 +1,77 @@
+"""The Python 3.9-3.13 matrix; ``nox -l`` lists the sessions (run nox from .venv: ./dev nox).
+
+    nox -s bench                              every version, full defaults (bench-3.9 ... 3.13)
+    nox -s bench-3.12 -- --quick              one version, in minutes
+    nox -s bench -- --quick --orm sqlalchemy  options after -- go to `ormgc pyperf`
+    nox -s compare                            Markdown table across versions, pyperf compare_to
+
+Importing this file links the interpreters pyenv holds into .pythons/ and puts that first on
+PATH, so nox finds python3.X without a manual step. A missing interpreter fails the run in CI
+($CI set) and is a loud warning locally; it is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from ormgc._pythons import SUPPORTED, link_pythons  # noqa: E402  (needs ROOT on sys.path)
+
+PYTHONS = list(SUPPORTED)  # declared once, in ormgc._pythons
+PINS = "ormgc/profiles/current.txt"  # the same pins in every bench environment
+IN_CI = "CI" in os.environ
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = IN_CI
+nox.options.download_python = "never"  # nothing to download here: use what the machine has
+nox.options.reuse_venv = "yes"  # the pins are reinstalled (a no-op when they hold) every run
+
+
+def _expose_pythons() -> None:
+    folder = ROOT / ".pythons"
+    found = link_pythons(folder)
+    os.environ["PATH"] = os.pathsep.join([str(folder), os.environ.get("PATH", "")])
+    for version in PYTHONS:
+        if version not in found:
+            (folder / f"python{version}").unlink(missing_ok=True)  # a stale link would be used
+            fate = "fails (CI is set)" if IN_CI else "is skipped (it would fail in CI)"
+            print(
+                f"nox: WARNING: Python {version} not found on PATH nor in pyenv: "
+                f"bench-{version} {fate}",
+                file=sys.stderr,
+            )
+
+
+_expose_pythons()
+
+
+@nox.session(python=PYTHONS)
+def bench(session: nox.Session) -> None:
+    """Time ORM x shape x GC policy with pyperf (GC on) under one Python; -- --quick: minutes."""
+    session.install("-r", PINS)
+    session.install("--no-deps", "-e", ".")
+    session.run("ormgc", "pyperf", *session.posargs)
+
+
+@nox.session(python=False)
+def compare(session: nox.Session) -> None:
+    """Compare the versions' results: a Markdown table plus pyperf compare_to between them."""
+    session.run(sys.executable, "-m", "ormgc", "compare", *session.posargs)
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Run the test suite in the suite's own environment (.venv, as ./dev makes it)."""
+    session.run(sys.executable, "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.run(sys.executable, "-m", "ruff", "check", ".")
+    session.run(sys.executable, "-m", "ruff", "format", "--check", ".")

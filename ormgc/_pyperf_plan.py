@@ -1,0 +1,120 @@
+"""What ``ormgc pyperf`` runs: its options, the mode's defaults, the list of benchmarks.
+
+Benchmarks follow ``orm_fixtures.ORMS`` and ``SHAPE_NAMES``, so an ORM registered there joins
+the matrix with no change here. Workers rebuild the same list from the options ``forward``
+gives them, since pyperf finds a worker's benchmark by its position in that list.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import orm_fixtures
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
+
+from ._errors import UsageError
+from ._policies import DEFAULT_SWEEP, Policy, parse_policies
+from ._pyperf_loop import TIMERS
+from ._results import DEFAULT_RESULTS
+from ._runner import Scenario, databases_for
+
+# --quick: minutes for CI and smoke tests; the rest are the full defaults.
+QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
+QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
+# pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
+# a whole query (about a second at the default size), so 10 x 3 keeps one ORM's five-version
+# matrix under an hour on a 2-core machine. -p 20 or --rigorous ask for more.
+FULL_PYPERF = {"processes": 10, "values": 3, "warmups": 1}
+FULL_PROBE_REPEAT = 3
+
+Benchmark = Tuple[str, Scenario, Policy]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    ours = parser.add_argument_group("ormgc (besides pyperf's own options above)")
+    ours.add_argument("--quick", action="store_true", help="small dataset, 2 policies, 3x3 values")
+    ours.add_argument("--orm", action="append", choices=orm_fixtures.ORMS, help="default: all")
+    ours.add_argument("--shape", action="append", help="repeatable, or 'all'; default seed_loop")
+    ours.add_argument("--policy", action="append", help="repeatable; default: the full sweep")
+    ours.add_argument(
+        "--db", action="append", help="database, repeatable, each for the ORM it fits (see run)"
+    )
+    ours.add_argument("--rows", type=int, help=f"dataset rows (default {DEFAULT_ROWS})")
+    ours.add_argument("--load", type=int, help=f"objects per query (default {DEFAULT_LOAD})")
+    ours.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
+    ours.add_argument(
+        "--no-freeze", dest="freeze", action="store_false", help="skip gc.collect + gc.freeze"
+    )
+    ours.add_argument(
+        "--timer", choices=sorted(TIMERS), default="wall", help="what a value measures (wall)"
+    )
+    ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
+    ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
+    ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
+
+
+def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
+    known = orm_fixtures.SHAPE_NAMES[orm]
+    if not asked:
+        return ["seed_loop" if "seed_loop" in known else known[0]]
+    if "all" in asked:
+        return list(known)
+    return [name for name in dict.fromkeys(asked) if name in known]
+
+
+def resolve(args: argparse.Namespace) -> List[Benchmark]:
+    """Fill in the mode's defaults (in place, so workers get them) and list the benchmarks."""
+    if args.rows is None:
+        args.rows = QUICK["rows"] if args.quick else DEFAULT_ROWS
+    if args.load is None:
+        args.load = QUICK["load"] if args.quick else DEFAULT_LOAD
+    if args.probe_repeat is None:
+        args.probe_repeat = QUICK["repeat"] if args.quick else FULL_PROBE_REPEAT
+    if min(args.rows, args.load, args.probe_repeat) < 1:
+        raise UsageError("--rows, --load and --probe-repeat need whole numbers of at least 1")
+    if args.load > args.rows:
+        raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+    policies = parse_policies(
+        args.policy or list(QUICK["policies"] if args.quick else DEFAULT_SWEEP)
+    )
+    args.policy = [policy.name for policy in policies]
+    args.orm = list(dict.fromkeys(args.orm or orm_fixtures.ORMS))
+    shapes = {orm: _shapes_for(orm, args.shape) for orm in args.orm}
+    unknown = [
+        s for s in args.shape or [] if s != "all" and not any(s in v for v in shapes.values())
+    ]
+    if unknown:
+        raise UsageError(
+            f"unknown shape {unknown[0]!r} for {', '.join(args.orm)}; see ormgc shapes"
+        )
+    databases = databases_for(args.orm, args.db or [])
+    benchmarks = []
+    for orm in args.orm:
+        db = databases[orm]
+        # The label ignores where an embedded server listens: workers must find the same names.
+        label = orm if db == orm_fixtures.default_db(orm) else f"{orm}@{db.split('://')[0]}"
+        for shape in shapes[orm]:
+            scenario = Scenario(orm, db, shape, args.rows, args.load, args.seed, args.freeze)
+            for policy in policies:
+                benchmarks.append((f"{label}/{shape}/{policy.name}", scenario, policy))
+    return benchmarks
+
+
+def forward(cmd: List[str], args: argparse.Namespace) -> None:
+    """Give pyperf's workers the same benchmark list as the manager (add_cmdline_args)."""
+    cmd += ["--rows", str(args.rows), "--load", str(args.load), "--seed", str(args.seed)]
+    for orm in args.orm:
+        cmd += ["--orm", orm]
+    for shape in args.shape or []:
+        cmd += ["--shape", shape]
+    for policy in args.policy:
+        cmd += ["--policy", policy]
+    for db in args.db or []:
+        cmd += ["--db", db]
+    if not args.freeze:
+        cmd.append("--no-freeze")
+    if args.quick:
+        cmd.append("--quick")
+    cmd += ["--timer", args.timer]

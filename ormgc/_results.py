@@ -1,0 +1,61 @@
+"""Where matrix results live: ``results/pyperf/<machine>/<python>.json`` and its probe records.
+
+The pyperf file is in pyperf's own format (``pyperf compare_to`` reads it); the probe records
+(``<python>.probe.json``, as ``ormgc run --json`` writes them) sit beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+from typing import Callable, NamedTuple, TextIO
+
+DEFAULT_RESULTS = Path("results") / "pyperf"
+MACHINE_ENV = "ORMGC_MACHINE"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ResultFiles(NamedTuple):
+    """The two files one Python version's bench writes."""
+
+    pyperf: Path
+    probe: Path
+
+
+def python_label() -> str:
+    """This interpreter as results name it: ``3.12``, or ``3.13t`` for a free-threaded build."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    major, minor = sys.version_info[:2]
+    return f"{major}.{minor}{'t' if free_threaded else ''}"
+
+
+def machine_name(given: str = "") -> str:
+    """The machine's folder name: ``given``, else $ORMGC_MACHINE, else the host name."""
+    name = given or os.environ.get(MACHINE_ENV) or platform.node() or "unknown"
+    return _UNSAFE.sub("_", name).strip("._") or "unknown"
+
+
+def result_files(results: Path, machine: str, python: str) -> ResultFiles:
+    folder = results / machine
+    return ResultFiles(folder / f"{python}.json", folder / f"{python}.probe.json")
+
+
+def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
+    """Write ``path`` through a temp file and a rename: whole or not at all, never partial."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            write(out)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,65 @@
+"""Shared test fixtures: every test gets its own cache; small datasets are built once."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_ROWS = 2_000
+SMALL_LOAD = 500
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache shared by the tests that only read datasets (built once per test session)."""
+    return tmp_path_factory.mktemp("shared-cache")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty cache for tests that build, break or race on datasets."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("ORMGC_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def use_shared_cache(shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ORMGC_CACHE_DIR", str(shared_cache))
+    return shared_cache
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    """Tests that change thresholds or disable the GC leave it as they found it."""
+    threshold, enabled = gc.get_threshold(), gc.isenabled()
+    yield
+    gc.set_threshold(*threshold)
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def ormgc(*args: str, cache_dir: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in a fresh process, with its own cache."""
+    env = dict(os.environ, ORMGC_CACHE_DIR=str(cache_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "ormgc", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+def error_lines(done: subprocess.CompletedProcess) -> List[str]:
+    return [line for line in done.stderr.splitlines() if line.strip()]

@@ -1,0 +1,66 @@
+"""Measuring under other interpreters and profiles, in managed environments (slow: pip)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ormgc._envs import profile_file
+
+from .conftest import SMALL_LOAD, SMALL_ROWS, ormgc
+
+SMALL = ("--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD), "--policy", "default")
+
+
+def _pinned(profile: str, package: str) -> str:
+    for line in profile_file(profile).read_text().splitlines():
+        if line.lower().startswith(package.lower() + "=="):
+            return line.split("==")[1]
+    raise AssertionError(f"{package} is not pinned in {profile}")
+
+
+def _records(out: Path) -> list:
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version, threshold0", [("3.9", 700), ("3.13", 2000)])
+def test_other_python_in_a_managed_env(
+    shared_cache: Path, tmp_path: Path, version: str, threshold0: int
+) -> None:
+    out = tmp_path / "out.json"
+    done = ormgc("run", *SMALL, "--python", version, "--json", str(out), cache_dir=shared_cache)
+    assert done.returncode == 0, done.stderr
+    (record,) = _records(out)
+    assert record["python"].startswith(version + ".")
+    assert record["gc_threshold_default"][0] == threshold0  # 3.13 raised it from 700 to 2000
+    assert record["orm_version"] == _pinned("current", "SQLAlchemy")
+
+
+@pytest.mark.slow
+def test_incomplete_env_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    envs = cache / "envs"
+    first = ormgc("run", *SMALL, "--python", "3.12", cache_dir=cache)
+    assert first.returncode == 0, first.stderr
+    (env,) = [path for path in envs.iterdir() if path.is_dir()]
+    (env / ".complete").unlink()  # as if pip had been interrupted
+    (env / "junk").write_text("left by an interrupted install")
+    second = ormgc("run", *SMALL, "--python", "3.12", cache_dir=cache)
+    assert second.returncode == 0, second.stderr
+    assert "creating the 'current' environment" in second.stderr
+    assert (env / ".complete").exists() and not (env / "junk").exists()
+
+
+@pytest.mark.slow
+def test_seed_profile_reproduces_the_published_setup(shared_cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = ormgc(
+        "run", *SMALL, "--profile", "seed-2022", "--json", str(out), cache_dir=shared_cache
+    )
+    assert done.returncode == 0, done.stderr
+    (record,) = _records(out)
+    assert record["orm_version"] == _pinned("seed-2022", "SQLAlchemy") == "1.4.29"
+    assert record["orm_speedups"] in ("c-extension", "pure-python")  # said, not assumed
+    assert record["profile"] == "seed-2022"

@@ -1,0 +1,276 @@
+"""The Python 3.9-3.13 matrix: nox sessions, ``ormgc pyperf`` results, pins on every interpreter."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pyperf
+import pytest
+
+import orm_fixtures
+from ormgc import _pyperf
+from ormgc._pyperf_loop import gc_metadata
+from ormgc._pyperf_plan import resolve
+from ormgc._pythons import SUPPORTED, available
+from ormgc._results import python_label, write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+PINS_FILE = ROOT / "ormgc" / "profiles" / "current.txt"
+SMALL = ["--rows", "2000", "--load", "500"]
+
+
+def _env(cache: Path, **extra: str) -> Dict[str, str]:
+    env = dict(os.environ, ORMGC_CACHE_DIR=str(cache), **extra)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def _pinned() -> Dict[str, str]:
+    pinned = {}
+    for line in PINS_FILE.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pinned[name.lower().replace("_", "-")] = version
+    return pinned
+
+
+def _nox(*args: str, cwd: Path = ROOT, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_nox_lists_every_session_with_its_docstring() -> None:
+    done = _nox("-l")
+    assert done.returncode == 0, done.stderr
+    for version in SUPPORTED:
+        assert f"- bench-{version} -> Time ORM x shape x GC policy with pyperf" in done.stdout
+    assert "- compare -> Compare the versions' results" in done.stdout
+    assert "* tests -> Run the test suite" in done.stdout
+    assert "* lint -> Check style and formatting" in done.stdout
+
+
+def test_nox_missing_interpreter_fails_in_ci_and_warns_locally(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "noxfile.py").write_text((ROOT / "noxfile.py").read_text())
+    for package in ("ormgc", "orm_fixtures"):
+        (project / package).symlink_to(ROOT / package)
+    (tmp_path / "no-pyenv").mkdir()
+    bare = {
+        "HOME": os.environ["HOME"],
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",  # no pyenv shims
+        "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+    }
+    if Path("/usr/bin/python3.9").exists():
+        pytest.skip("this machine has a system Python 3.9: nothing can be missing")
+    local = _nox("-s", "bench-3.9", cwd=project, env=bare)
+    assert local.returncode == 0
+    assert (
+        "WARNING: Python 3.9 not found on PATH nor in pyenv: bench-3.9 is skipped" in local.stderr
+    )
+    assert "Session bench-3.9 skipped: Python interpreter 3.9 not found" in local.stderr
+    in_ci = _nox("-s", "bench-3.9", cwd=project, env=dict(bare, CI="true"))
+    assert in_ci.returncode != 0
+    assert "Session bench-3.9 failed: Python interpreter 3.9 not found" in in_ci.stderr
+
+
+def _namespace(**given: object) -> argparse.Namespace:
+    values = dict(
+        quick=False, orm=None, shape=None, policy=None, db=None, rows=None, load=None,
+        seed=1, freeze=True, probe_repeat=None,
+    )  # fmt: skip
+    values.update(given)
+    return argparse.Namespace(**values)
+
+
+def test_benchmarks_cover_every_registered_orm(monkeypatch) -> None:
+    monkeypatch.setattr(orm_fixtures, "ORMS", ("sqlalchemy", "neworm"))
+    monkeypatch.setitem(orm_fixtures.DEFAULT_DB, "neworm", "memory")
+    monkeypatch.setitem(orm_fixtures.SHAPE_NAMES, "neworm", ("other", "seed_loop"))
+    full = [name for name, _, _ in resolve(_namespace())]
+    assert len(full) == 2 * 7  # seed_loop of both ORMs under the 7 policies of the sweep
+    assert "neworm/seed_loop/threshold:50000" in full and "sqlalchemy/seed_loop/disabled" in full
+    args = _namespace(quick=True, shape=["other"])
+    quick = resolve(args)
+    assert [name for name, _, _ in quick] == [
+        "neworm/other/default",
+        "neworm/other/threshold:50000",
+    ]
+    assert (args.rows, args.load, args.probe_repeat) == (10_000, 2_000, 1)
+
+
+def test_gc_metadata_summarises_the_logged_loops(tmp_path: Path) -> None:
+    log = tmp_path / "gc.jsonl"
+    loop = {"collected": 0, "pause_total_ms": 2.0, "pause_max_ms": 0.5, "peak_rss_mb": 70.0}
+    lines = [
+        {"bench": "a", "pid": 1, "loops": [dict(loop, collections=[10, 1, 0])] * 2},
+        {"bench": "b", "pid": 1, "loops": [dict(loop, collections=[99, 9, 9])]},
+        {"bench": "a", "pid": 2, "loops": [dict(loop, collections=[12, 1, 1], pause_max_ms=3.0)]},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    summary = gc_metadata(str(log), "a")
+    assert summary["gc_collections"] == 11 and summary["gc_loops_measured"] == 3
+    assert (summary["gc_collections_min"], summary["gc_collections_max"]) == (11, 14)
+    assert summary["gc_collections_per_generation"] == "10/1/0"
+    assert summary["gc_pause_ms_max"] == 3.0 and summary["peak_rss_mb"] == 70.0
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "3.12.json"
+    target.write_text("old")
+
+    def half_then_fail(out) -> None:
+        out.write("partial")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, half_then_fail)
+    assert target.read_text() == "old"
+    assert [path.name for path in tmp_path.iterdir()] == ["3.12.json"]
+
+
+def _pyperf_command(results: Path, *extra: str) -> List[str]:
+    return [sys.executable, "-m", "ormgc", "pyperf", "--results", str(results), "--machine", "m",
+            *SMALL, *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    policies = ["--policy", "default", "--policy", "disabled", "--policy", "threshold:50000"]
+    command = _pyperf_command(
+        results, "--quick", "--orm", "sqlalchemy", *policies, "-p", "2", "-n", "2", "--timer", "cpu"
+    )
+    done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Python {python_label()} [3/3] sqlalchemy/seed_loop/threshold:50000" in done.stderr
+    path = results / "m" / f"{python_label()}.json"
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    meta = {bench.get_name(): bench.get_metadata() for bench in suite}
+    default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
+    assert disabled["gc_collections"] == 0 and default["gc_collections"] > 0  # GC on, policy on
+    assert meta["sqlalchemy/seed_loop/threshold:50000"]["gc_threshold"].startswith("50000/")
+    assert default["ormgc_timer"] == "cpu" and default["ormgc_mode"] == "quick"
+    assert default["gc_collected"] == 0  # the loaded objects are all alive: nothing to collect
+    assert default["gc_loops_measured"] == 2 * 2 * default["loops"]  # processes x values x loops
+    assert default["ormgc_pins"] == _pyperf.pins() and "SQLAlchemy==2.0.58" in default["ormgc_pins"]
+    records = json.loads((results / "m" / f"{python_label()}.probe.json").read_text())
+    assert [record["policy"] for record in records] == ["default", "disabled", "threshold:50000"]
+    compared = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", str(path), str(path), "--table"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stderr
+
+
+@pytest.mark.slow
+def test_quick_pyperf_serves_the_embedded_mongodb_to_its_workers(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    command = _pyperf_command(results, "--quick", "--orm", "mongoengine", "-p", "1", "-n", "1")
+    done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    suite = pyperf.BenchmarkSuite.load(str(results / "m" / f"{python_label()}.json"))
+    meta = {bench.get_name(): bench.get_metadata() for bench in suite}
+    assert set(meta) == {"mongoengine/seed_loop/default", "mongoengine/seed_loop/threshold:50000"}
+    assert meta["mongoengine/seed_loop/default"]["gc_collections"] > 0
+    assert meta["mongoengine/seed_loop/threshold:50000"]["driver"] == "pymongo"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_bench_leaves_no_partial_result(tmp_path: Path, signum: int) -> None:
+    results, temp = tmp_path / "results", tmp_path / "tmp"
+    temp.mkdir()
+    old = results / "m" / f"{python_label()}.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("the previous complete result")
+    command = [sys.executable, "-m", "ormgc._pyperf", "--results", str(results), "--machine", "m",
+               *SMALL, "--quick", "--orm", "sqlalchemy", "-p", "20"]  # fmt: skip
+    bench = subprocess.Popen(
+        command, env=_env(tmp_path / "cache", TMPDIR=str(temp)), stderr=subprocess.PIPE, text=True
+    )
+    assert bench.stderr is not None
+    seen = []
+    for line in bench.stderr:  # wait until pyperf's workers are timing
+        seen.append(line)
+        if "[1/2] sqlalchemy/seed_loop/default" in line:
+            break
+    time.sleep(1.0)
+    bench.send_signal(signum)
+    rest = bench.stderr.read()
+    assert bench.wait(timeout=60) != 0, "".join(seen) + rest
+    assert "no result written" in rest
+    assert sorted(path.name for path in old.parent.iterdir()) == [old.name]
+    assert old.read_text() == "the previous complete result"
+    assert list(temp.iterdir()) == []  # the workers' GC log is gone too
+
+
+def test_pyperf_missing_interpreter_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ormgc", "pyperf", "--python", "3.99", "--quick"],
+        env=_env(tmp_path / "cache"), capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        done.stderr.startswith("ormgc: error: Python 3.99 not found")
+        and done.stderr.count("\n") == 1
+    )
+
+
+@pytest.mark.slow
+def test_pins_resolve_to_the_same_versions_on_every_interpreter(tmp_path: Path) -> None:
+    """Every pinned package, at its pinned version, and nothing else, on all of 3.9-3.13."""
+    found = available()
+    if os.environ.get("CI"):
+        assert sorted(found) == sorted(SUPPORTED), "CI must have every supported interpreter"
+    resolved = {}
+    for version, python in found.items():
+        report = tmp_path / f"{version}.json"
+        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                   "--report", str(report), "-r", str(PINS_FILE)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, f"Python {version}: {done.stderr[-1000:]}"
+        installs = json.loads(report.read_text())["install"]
+        resolved[version] = {
+            item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+            for item in installs
+        }
+    assert len(resolved) >= 2
+    for version, packages in resolved.items():
+        assert packages == _pinned(), f"Python {version} resolves other versions"
+
+
+@pytest.mark.slow
+def test_quick_matrix_on_two_versions_then_compare(tmp_path: Path) -> None:
+    """What CI runs of the matrix: nox's quick bench on the oldest and newest Python, compared."""
+    results, envs = tmp_path / "results", tmp_path / "nox-envs"
+    env = _env(tmp_path / "cache", ORMGC_MACHINE="ci")
+    sessions = ["-s", "bench-3.9", "bench-3.13", "--envdir", str(envs)]
+    quick = ["--quick", "--orm", "sqlalchemy", "--results", str(results)]  # MongoDB: see above
+    bench = _nox(*sessions, "--", *quick, env=env)
+    assert bench.returncode == 0, bench.stderr[-3000:]
+    metadata = {}
+    for version in ("3.9", "3.13"):
+        suite = pyperf.BenchmarkSuite.load(str(results / "ci" / f"{version}.json"))
+        metadata[version] = suite.get_metadata()
+        assert metadata[version]["python_version"].startswith(version + ".")
+        assert metadata[version]["ormgc_mode"] == "quick"
+        assert metadata[version]["ormgc_timer"] == "wall"
+    for key in ("ormgc_pins", "orm_version", "orm_speedups", "ormgc_rows"):
+        assert metadata["3.9"][key] == metadata["3.13"][key], key
+    assert metadata["3.9"]["gc_threshold_default"] == "700/10/10"
+    assert metadata["3.13"]["gc_threshold_default"] == "2000/10/10"
+    compared = _nox("-s", "compare", "--", "--results", str(results), env=env)
+    assert compared.returncode == 0, compared.stderr[-2000:]
+    assert "| Python 3.9 | Python 3.13 |" in compared.stdout
+    assert "## pyperf compare_to 3.9 3.13" in compared.stdout
