@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, Dict
 
 import pytest
 
+from orm_fixtures import ORMS
 from ormgc._pythons import SUPPORTED, link_pythons
 from ormgc.cli import main
 
@@ -43,7 +45,7 @@ def _asv(site: Dict[str, Any], *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
-    """Run every benchmark quickly on the oldest Python, two on the newest; publish."""
+    """Every benchmark once on the oldest Python, two of sqlalchemy on the newest; publish."""
     tmp = tmp_path_factory.mktemp("asv")
     found = link_pythons(tmp / "pythons")
     pythons = [version for version in SUPPORTED if version in found]
@@ -82,7 +84,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     _asv(site, "machine", "--yes", "--machine", MACHINE)
     quick = ["run", "--quick", "--machine", MACHINE, "--show-stderr"]
     _asv(site, *quick, "-E", f"virtualenv:{oldest}", "HEAD^!")
-    _asv(site, *quick, "-E", f"virtualenv:{newest}", "-b", "time_load|track_collections", "HEAD^!")
+    newest_only = r"bench_sqlalchemy\.(LoadTime\.time_load|GcCollections)"
+    _asv(site, *quick, "-E", f"virtualenv:{newest}", "-b", newest_only, "HEAD^!")
     _asv(site, "publish")
     return site
 
@@ -93,16 +96,28 @@ def _results(site: Dict[str, Any], python: str) -> Dict[str, Any]:
 
 
 def _values(data: Dict[str, Any], name: str) -> Dict[tuple, Any]:
+    """Parameter combination -> value (None: n/a) of one benchmark in one result file."""
     columns = data["result_columns"]
-    row = data["results"][name]
+    row = data["results"].get(name)
+    if row is None:
+        return {}
     params = [[json.loads(v.replace("'", '"')) for v in values] for values in row[1]]
-    return dict(zip(itertools.product(*params), row[columns.index("result")]))
+    values = row[columns.index("result")]
+    values = [None if value != value else value for value in values]  # NaN: skipped
+    return dict(zip(itertools.product(*params), values))
 
 
-def test_every_benchmark_has_a_value_for_every_sqlite_combination(site):
+def _postgres_running() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+def test_every_benchmark_has_a_value_for_every_combination_this_machine_can_run(site):
     index = json.loads((site["tmp"] / "results" / "benchmarks.json").read_text())
     names = [name for name in index if name != "version"]
-    assert {name.split(".")[-1] for name in names} >= {
+    assert {name.split(".")[0] for name in names} == {f"bench_{orm}" for orm in ORMS}
+    assert {name.split(".")[-1] for name in names} == {
         "time_load",
         "peakmem_load",
         "track_collections",
@@ -110,36 +125,36 @@ def test_every_benchmark_has_a_value_for_every_sqlite_combination(site):
         "track_pause_max",
         "track_gc_tax",
     }
+    skipped = set() if _postgres_running() else {"postgresql"}  # ./dev test and CI start it
     data = _results(site, site["pythons"][0])
     for name in names:
         values = _values(data, name)
-        sqlite = {combo: value for combo, value in values.items() if combo[0] == "sqlite"}
-        assert sqlite and all(value is not None for value in sqlite.values()), name
-    assert _values(data, names[0]).keys() == {
-        combo for combo in _values(data, names[0]) if combo[3] == ROWS
-    }
+        assert {combo[3] for combo in values} == {ROWS}
+        missing = [combo for combo, value in values.items() if value is None]
+        assert all(combo[0] in skipped for combo in missing), (name, missing[:3])
 
 
 def test_gc_counts_add_up_and_follow_the_policy(site):
-    for python in site["pythons"]:
-        counts = _values(_results(site, python), "bench_sqlalchemy.GcCollections.track_collections")
+    for python, orm in itertools.product(site["pythons"], ORMS):
+        name = f"bench_{orm}.GcCollections.track_collections"
+        counts = _values(_results(site, python), name)
+        if not counts:  # the newest Python ran sqlalchemy only
+            continue
         for (backend, shape, policy, rows, generation), total in counts.items():
-            if backend != "sqlite" or generation != "total":
+            if generation != "total" or total is None:
                 continue
             per_generation = [counts[(backend, shape, policy, rows, f"gen{g}")] for g in range(3)]
             assert total == sum(per_generation)
             if policy == "disabled":
                 assert total == 0
-        for shape in ("seed_loop", "orm_relationships"):
-            at = {
-                p: counts[("sqlite", shape, p, ROWS, "total")]
-                for p in ("threshold_700", "threshold_50000")
-            }
-            assert at["threshold_700"] > at["threshold_50000"], (python, shape, at)
+            if shape == "seed_loop" and policy == "threshold_700":
+                fewer = counts[(backend, shape, "threshold_50000", rows, generation)]
+                assert total > fewer, (python, name, backend)
 
 
 def test_asv_compare_puts_the_two_pythons_side_by_side(site, capsys):
-    args = ["asv-compare", "time_load", "--results", str(site["tmp"] / "results")]
+    benchmark = "bench_sqlalchemy.LoadTime.time_load"
+    args = ["asv-compare", benchmark, "--results", str(site["tmp"] / "results")]
     assert main([*args, "--param", "backend=sqlite", "--param", "shape=seed_loop"]) == 0
     out = capsys.readouterr().out
     oldest, newest = site["pythons"]
