@@ -24,10 +24,12 @@ from ._runner import Scenario, databases_for
 QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
 QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
 # pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
-# a whole query (about a second at the default size), so 10 x 3 keeps one ORM's five-version
-# matrix under an hour on a 2-core machine. -p 20 or --rigorous ask for more.
-FULL_PYPERF = {"processes": 10, "values": 3, "warmups": 1}
-FULL_PROBE_REPEAT = 3
+# a whole query (about a second at the default size, two with the embedded MongoDB server), so
+# 6 x 3 keeps the five-version matrix of both ORMs within an afternoon on a 2-core machine.
+# -p 20 or --rigorous ask for more. GC counts are deterministic, so one fresh-process probe per
+# benchmark suffices (the timed loops record theirs too).
+FULL_PYPERF = {"processes": 6, "values": 3, "warmups": 1}
+FULL_PROBE_REPEAT = 1
 
 Benchmark = Tuple[str, Scenario, Policy]
 
