@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -82,3 +84,36 @@ def cached_file(target: Path, build: Callable[[Path], None], verify: Verifier, l
             if temp.exists():
                 temp.unlink()
     return target
+
+
+def cached_venv(root: Path, base_python: str, requirements: Path, notice: str, what: str) -> Path:
+    """The venv at ``root`` with ``requirements`` installed, created once, under a lock.
+
+    A venv cannot be moved after creation, so it is built in place and marked complete only
+    once pip succeeded: an interrupted or failed install is removed and redone, never reused.
+    """
+    marker = root / ".complete"
+    if marker.exists():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(root.with_name(root.name + ".lock"), what):
+        if marker.exists():
+            return root
+        shutil.rmtree(root, ignore_errors=True)
+        notify(notice)
+        steps = [
+            [base_python, "-m", "venv", str(root)],
+            [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+            + ["--disable-pip-version-check", "-r", str(requirements)],
+        ]
+        try:
+            for step in steps:
+                done = subprocess.run(step, capture_output=True, text=True)
+                if done.returncode != 0:
+                    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                    raise FixtureError(f"could not install {what}: {last}")
+            marker.write_text(requirements.read_text())
+        finally:
+            if not marker.exists():
+                shutil.rmtree(root, ignore_errors=True)
+    return root

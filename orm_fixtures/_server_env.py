@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ._cache import cache_dir, exclusive_lock, notify
+from ._cache import cache_dir, cached_venv
 from .errors import FixtureError
 
 REQUIREMENTS = Path(__file__).with_name("mongo_server.txt")
@@ -76,28 +76,5 @@ def server_venv() -> Path:
     """
     python = server_python()
     root = venv_root(python)
-    marker = root / ".complete"
-    if marker.exists():
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(root.with_name(root.name + ".lock"), "the MongoDB server environment"):
-        if marker.exists():
-            return root
-        shutil.rmtree(root, ignore_errors=True)
-        notify(f"installing the embedded MongoDB server (once) into {root}")
-        steps = [
-            [python, "-m", "venv", str(root)],
-            [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-            + ["--disable-pip-version-check", "-r", str(REQUIREMENTS)],
-        ]
-        try:
-            for step in steps:
-                done = subprocess.run(step, capture_output=True, text=True)
-                if done.returncode != 0:
-                    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                    raise FixtureError(f"could not install the embedded MongoDB server: {last}")
-            marker.write_text(REQUIREMENTS.read_text())
-        finally:
-            if not marker.exists():
-                shutil.rmtree(root, ignore_errors=True)
-    return root
+    notice = f"installing the embedded MongoDB server (once) into {root}"
+    return cached_venv(root, python, REQUIREMENTS, notice, "the embedded MongoDB server")

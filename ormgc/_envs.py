@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional
 
 import orm_fixtures
-from orm_fixtures._cache import cache_dir, exclusive_lock, notify
+from orm_fixtures._cache import cache_dir, cached_venv
 
-from ._errors import OrmGcError, UsageError
+from ._errors import UsageError
 from ._pythons import find_python
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
@@ -74,29 +73,9 @@ def _venv(base_python: str, profile: str) -> str:
     ).stdout.strip()
     key = hashlib.sha256(requirements.read_bytes() + base_python.encode()).hexdigest()[:10]
     root = cache_dir() / "envs" / f"{profile}-py{version}-{key}"
-    python = str(root / "bin" / "python")
-    if (root / ".complete").exists():
-        return python
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(root.with_name(root.name + ".lock"), f"the {profile} environment"):
-        if (root / ".complete").exists():
-            return python
-        shutil.rmtree(root, ignore_errors=True)
-        notify(f"creating the {profile!r} environment for Python {version} (once) in {root}")
-        steps = [
-            [base_python, "-m", "venv", str(root)],
-            [python, "-m", "pip", "install", "--quiet", "-r", str(requirements)],
-        ]
-        for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True)
-            if done.returncode != 0:
-                shutil.rmtree(root, ignore_errors=True)
-                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                raise OrmGcError(
-                    f"could not install profile {profile!r} on Python {version}: {last}"
-                )
-        (root / ".complete").write_text(requirements.read_text())
-    return python
+    notice = f"creating the {profile!r} environment for Python {version} (once) in {root}"
+    what = f"profile {profile!r} on Python {version}"
+    return str(cached_venv(root, base_python, requirements, notice, what) / "bin" / "python")
 
 
 def interpreter(python: Optional[str], profile: str = CURRENT_PROFILE) -> Interpreter:
