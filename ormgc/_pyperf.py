@@ -18,7 +18,7 @@ import signal
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, NoReturn, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pyperf
 
@@ -27,7 +27,7 @@ import orm_fixtures.mongo_server
 from orm_fixtures import FixtureError
 
 from ._envs import CURRENT_PROFILE, interpreter, profile_file
-from ._errors import OrmGcError, UsageError
+from ._errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ._policies import Policy
 from ._pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 from ._pyperf_plan import FULL_PYPERF, QUICK_PYPERF, Benchmark, add_arguments, forward, resolve
@@ -38,11 +38,6 @@ from ._runner import Scenario, databases_for, run_sweep
 # Probe fields copied into each benchmark's metadata: what was measured, and with what.
 _RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
 _RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def pins(profile: str = CURRENT_PROFILE) -> str:
@@ -108,10 +103,6 @@ def _say(message: str) -> None:
     print(f"ormgc pyperf: {message}", file=sys.stderr, flush=True)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM ends a bench like Ctrl-C: workers killed, nothing written
-
-
 def _annotate(bench: pyperf.Benchmark, record: Dict[str, Any], gc: Dict[str, Any]) -> None:
     extra = {key: record[key] for key in _RECORD_METADATA if record.get(key)}
     for key in _RECORD_THRESHOLDS:  # the policy's, and the interpreter's own defaults
@@ -161,7 +152,7 @@ def _manage_served(
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
     check_writable(files.pyperf)
     check_writable(files.probe)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
     policies = list(dict.fromkeys(policy for _, _, policy in benchmarks))
@@ -215,7 +206,7 @@ def _run_worker(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: Lis
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     quick = "--quick" in argv
-    parser = _Parser(
+    parser = OneLineParser(
         prog="ormgc pyperf",
         allow_abbrev=False,  # --quick is looked for before parsing: no --qu
         description=__doc__.splitlines()[0],

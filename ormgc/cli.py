@@ -8,26 +8,19 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, NoReturn, Optional
+from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 
 from ._asv_results import format_comparison, load_comparison, parse_filters
 from ._envs import CURRENT_PROFILE, interpreter, profiles
-from ._errors import OrmGcError, UsageError
+from ._errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ._policies import DEFAULT_SWEEP, parse_policies
 from ._pythons import SUPPORTED, available, link_pythons
 from ._report import check_writable, format_table, write_json_atomic
 from ._results import DEFAULT_RESULTS, write_atomic
 from ._runner import Scenario, databases_for, run_sweep
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (no usage dump) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _positive_int(text: str) -> int:
@@ -254,11 +247,11 @@ def _add_asv_compare(commands: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="ormgc",
         description="How much does CPython's cyclic GC cost code that loads many ORM objects?",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
     _add_run(commands)
     commands.add_parser(
@@ -279,12 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminated(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: workers stopped, nothing written
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, interrupt)
     parser = build_parser()
     args, args.forwarded = parser.parse_known_args(argv)  # only pyperf passes options on
     if args.forwarded and args.command != "pyperf":
