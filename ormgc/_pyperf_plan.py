@@ -15,20 +15,29 @@ import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 
 from ._errors import UsageError
-from ._policies import DEFAULT_SWEEP, Policy, parse_policies
+from ._policies import Policy, parse_policies
 from ._pyperf_loop import TIMERS
 from ._results import DEFAULT_RESULTS
 from ._runner import Scenario, databases_for
 
 # --quick: minutes for CI and smoke tests; the rest are the full defaults.
 QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}
-QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "min_time": 0.05}
+QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "loops": 1}
+# The matrix's policies: each version's own default, the seed's fix and the floor (no GC), so
+# that one table answers "what does the GC cost on my Python, and what does the fix win back".
+# The seven-policy sweep of `ormgc run` stays one --policy list away; five versions x both ORMs
+# of it would take over half an hour here, the three fit the 10-minute budget.
+PYPERF_SWEEP = ("default", "threshold:50000", "disabled")
 # pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
-# a whole query (about a second at the default size, two with the embedded MongoDB server), so
-# 6 x 3 keeps the five-version matrix of both ORMs within an afternoon on a 2-core machine.
-# -p 20 or --rigorous ask for more. GC counts are deterministic, so one fresh-process probe per
-# benchmark suffices (the timed loops record theirs too).
-FULL_PYPERF = {"processes": 6, "values": 3, "warmups": 1}
+# a whole query (about half a second, and 2 s of wall time with the embedded MongoDB server,
+# which materializes all 100,000 documents of an unbounded find), so 2 processes x 3 values
+# plus a warmup each: the five-version matrix of both ORMs then fits its 10 minutes on a 2-core
+# machine, and a value's spread is set by the machine's noise rather than by their number
+# (tools/matrix_cost.py measures both). One loop per value is what pyperf's calibration
+# (min_time 0.1 s) always chooses for such a query: fixing it saves the calibration process.
+# -p, -n and --rigorous ask for more. GC counts are deterministic, so one fresh-process probe
+# per benchmark suffices (the timed loops record theirs too).
+FULL_PYPERF = {"processes": 2, "values": 3, "warmups": 1, "loops": 1}
 FULL_PROBE_REPEAT = 1
 
 Benchmark = Tuple[str, Scenario, Policy]
@@ -39,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ours.add_argument("--quick", action="store_true", help="small dataset, 2 policies, 3x3 values")
     ours.add_argument("--orm", action="append", choices=orm_fixtures.ORMS, help="default: all")
     ours.add_argument("--shape", action="append", help="repeatable, or 'all'; default seed_loop")
-    ours.add_argument("--policy", action="append", help="repeatable; default: the full sweep")
+    ours.add_argument(
+        "--policy", action="append", help=f"repeatable; default: {', '.join(PYPERF_SWEEP)}"
+    )
     ours.add_argument(
         "--db", action="append", help="database, repeatable, each for the ORM it fits (see run)"
     )
@@ -50,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-freeze", dest="freeze", action="store_false", help="skip gc.collect + gc.freeze"
     )
     ours.add_argument(
-        "--timer", choices=sorted(TIMERS), default="wall", help="what a value measures (wall)"
+        "--timer", choices=sorted(TIMERS), default="cpu", help="what a value measures (cpu)"
     )
     ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
     ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
@@ -79,7 +90,7 @@ def resolve(args: argparse.Namespace) -> List[Benchmark]:
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(
-        args.policy or list(QUICK["policies"] if args.quick else DEFAULT_SWEEP)
+        args.policy or list(QUICK["policies"] if args.quick else PYPERF_SWEEP)
     )
     args.policy = [policy.name for policy in policies]
     args.orm = list(dict.fromkeys(args.orm or orm_fixtures.ORMS))

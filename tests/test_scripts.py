@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyperf
+import pytest
+
 from .conftest import ROOT
 
 
@@ -44,3 +47,36 @@ def test_probe_overhead_benchmark(shared_cache: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cost model: probe overhead" in done.stdout and "A/B" in done.stdout
+
+
+def test_machine_noise_benchmark(tmp_path: Path) -> None:
+    output = tmp_path / "noise.json"
+    done = _script(
+        "bench_machine_noise.py", "-p", "1", "-n", "2", "-o", str(output), cache_dir=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (bench,) = pyperf.BenchmarkSuite.load(str(output)).get_benchmarks()
+    assert bench.get_name() == "machine_noise/cpu_loop" and bench.get_nvalue() == 2
+    assert bench.get_metadata()["ormgc_timer"] == "cpu" and bench.mean() > 0
+
+
+@pytest.mark.slow
+def test_matrix_cost_reports_time_and_spread_beside_the_machine_floor(
+    tmp_path: Path, shared_cache: Path
+) -> None:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    results = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "matrix_cost.py"), "--python", version,
+         "--results", str(results), "--", "--quick", "--orm", "sqlalchemy", "-p", "1", "-n", "2"],
+        cwd=ROOT, env=dict(os.environ, ORMGC_CACHE_DIR=str(shared_cache), ORMGC_MACHINE="m"),
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"| {version} | sqlalchemy/seed_loop/default |" in done.stdout
+    assert "machine noise (before)" in done.stdout and "machine noise (after)" in done.stdout
+    assert "the machine's own floor" in done.stdout
+    assert sorted(path.name for path in (results / "m").iterdir()) == [
+        f"{version}.json", f"{version}.probe.json",
+        "machine-noise-after.json", "machine-noise-before.json",
+    ]  # fmt: skip
