@@ -151,19 +151,8 @@ def _pyperf_command(results: Path, *extra: str) -> List[str]:
 def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> None:
     results = tmp_path / "results"
     policies = ["--policy", "default", "--policy", "disabled", "--policy", "threshold:50000"]
-    command = _pyperf_command(
-        results,
-        "--quick",
-        "--orm",
-        "sqlalchemy",
-        *policies,
-        "-p",
-        "2",
-        "-n",
-        "2",
-        "--timer",
-        "wall",
-    )
+    command = _pyperf_command(results, "--quick", "--orm", "sqlalchemy", *policies,
+                              "-p", "2", "-n", "2", "--timer", "wall")  # fmt: skip
     done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"Python {python_label()} [3/3] sqlalchemy/seed_loop/threshold:50000" in done.stderr
