@@ -20,9 +20,9 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from ormgc._pythons import SUPPORTED, link_pythons  # noqa: E402  (needs ROOT on sys.path)
+from ormgc.runs.pythons import SUPPORTED, link_pythons  # noqa: E402  (needs ROOT on sys.path)
 
-PYTHONS = list(SUPPORTED)  # declared once, in ormgc._pythons
+PYTHONS = list(SUPPORTED)  # declared once, in ormgc.runs.pythons
 PINS = "ormgc/profiles/current.txt"  # the same pins in every bench environment
 IN_CI = "CI" in os.environ
 

@@ -21,9 +21,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 from ormgc import parse_policy, prepare_heap
-from ormgc._envs import Interpreter
-from ormgc._errors import OrmGcError
-from ormgc._runner import Scenario, run_sweep
+from ormgc.errors import OrmGcError
+from ormgc.runs.envs import Interpreter
+from ormgc.runs.runner import Scenario, run_sweep
 
 ROWS_ENV = "ORMGC_ASV_ROWS"  # e.g. "2000" or "20000,100000"; default DEFAULT_ROWS
 REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measurement; default 3

@@ -12,15 +12,14 @@ from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
-
-from ._asv_results import format_comparison, load_comparison, parse_filters
-from ._envs import CURRENT_PROFILE, interpreter, profiles
-from ._errors import OneLineParser, OrmGcError, UsageError, interrupt
-from ._policies import DEFAULT_SWEEP, parse_policies
-from ._pythons import SUPPORTED, available, link_pythons
-from ._report import check_writable, format_table, write_json_atomic
-from ._results import DEFAULT_RESULTS, write_atomic
-from ._runner import Scenario, databases_for, run_sweep
+from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
+from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
+from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.pythons import SUPPORTED, available, link_pythons
+from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.views.table import format_table
+from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
 def _positive_int(text: str) -> int:
@@ -168,7 +167,7 @@ def _pythons(args: argparse.Namespace) -> int:
 def _pyperf(args: argparse.Namespace) -> int:
     interp = interpreter(args.python)  # this Python, or a managed venv with the current pins
     child = subprocess.Popen(
-        [interp.executable, "-m", "ormgc._pyperf", *args.forwarded], env=interp.env
+        [interp.executable, "-m", "ormgc.runs.pyperf_main", *args.forwarded], env=interp.env
     )
 
     def forward(signum: int, frame: object) -> None:
@@ -183,7 +182,11 @@ def _pyperf(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from ._compare import load_results, markdown, pick_machine  # needs pyperf: import late
+    from ormgc.views.compare import (  # needs pyperf: import late
+        load_results,
+        markdown,
+        pick_machine,
+    )
 
     machine = pick_machine(args.results, args.machine)
     loaded = load_results(args.results, machine, args.python or [])

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyperf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ormgc._pyperf_plan import FULL_PYPERF  # noqa: E402
+from ormgc.runs.pyperf_plan import FULL_PYPERF  # noqa: E402
 
 ROUNDS = 7_500_000  # about half a second on this machine kind, like the 20k-object query
 NAME = "machine_noise/cpu_loop"

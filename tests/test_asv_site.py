@@ -15,8 +15,8 @@ from typing import Any, Dict
 import pytest
 
 from orm_fixtures import ORMS
-from ormgc._pythons import SUPPORTED, link_pythons
 from ormgc.cli import main
+from ormgc.runs.pythons import SUPPORTED, link_pythons
 
 from .test_asv_suite import ROOT, read_asv_conf
 

@@ -16,7 +16,7 @@ import pytest
 from asv_runner.benchmarks.time import TimeBenchmark
 
 import orm_fixtures
-from ormgc._pythons import SUPPORTED
+from ormgc.runs.pythons import SUPPORTED
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ormgc._envs import profile_file
+from ormgc.runs.envs import profile_file
 
 from .conftest import SMALL_LOAD, SMALL_ROWS, ormgc
 

@@ -16,11 +16,11 @@ import pyperf
 import pytest
 
 import orm_fixtures
-from ormgc import _pyperf
-from ormgc._pyperf_loop import gc_metadata
-from ormgc._pyperf_plan import resolve
-from ormgc._pythons import SUPPORTED, available
-from ormgc._results import python_label, write_atomic
+from ormgc.results import python_label, write_atomic
+from ormgc.runs import pyperf_main as _pyperf
+from ormgc.runs.pyperf_plan import resolve
+from ormgc.runs.pythons import SUPPORTED, available
+from ormgc.worker.pyperf_loop import gc_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 PINS_FILE = ROOT / "ormgc" / "profiles" / "current.txt"
@@ -196,8 +196,8 @@ def test_interrupted_bench_leaves_no_partial_result(tmp_path: Path, signum: int)
     old = results / "m" / f"{python_label()}.json"
     old.parent.mkdir(parents=True)
     old.write_text("the previous complete result")
-    command = [sys.executable, "-m", "ormgc._pyperf", "--results", str(results), "--machine", "m",
-               *SMALL, "--quick", "--orm", "sqlalchemy", "-p", "20"]  # fmt: skip
+    command = [sys.executable, "-m", "ormgc.runs.pyperf_main", "--results", str(results),
+               "--machine", "m", *SMALL, "--quick", "--orm", "sqlalchemy", "-p", "20"]  # fmt: skip
     bench = subprocess.Popen(
         command, env=_env(tmp_path / "cache", TMPDIR=str(temp)), stderr=subprocess.PIPE, text=True
     )

@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from ormgc import DEFAULT_SWEEP, Policy, UsageError, parse_policy, prepare_heap
-from ormgc._policies import parse_policies
+from ormgc.worker.policies import parse_policies
 
 
 @pytest.mark.parametrize(

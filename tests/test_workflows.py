@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ormgc._pythons import SUPPORTED
+from ormgc.runs.pythons import SUPPORTED
 
 from .test_asv_suite import ROOT, read_asv_conf
 
@@ -61,7 +61,7 @@ def _benchmark_matrix() -> dict:
 
 
 def test_every_list_of_pythons_is_the_supported_one():
-    """asv.conf.json, both workflows and the noxfile agree with ormgc._pythons.SUPPORTED;
+    """asv.conf.json, both workflows and the noxfile agree with ormgc.runs.pythons.SUPPORTED;
     the benchmark workflow adds only allowed-to-fail builds."""
     matrix = _benchmark_matrix()
     assert matrix["required"] == list(SUPPORTED)

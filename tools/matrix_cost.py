@@ -27,8 +27,8 @@ import pyperf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import orm_fixtures  # noqa: E402
-from ormgc._pythons import SUPPORTED  # noqa: E402
-from ormgc._results import DEFAULT_RESULTS, machine_name, result_files  # noqa: E402
+from ormgc.results import DEFAULT_RESULTS, machine_name, result_files  # noqa: E402
+from ormgc.runs.pythons import SUPPORTED  # noqa: E402
 
 TARGET_MINUTES = 10  # issue 4: five versions x both ORMs x the default sweep, cached data
 TARGET_REL_STDEV = 0.03  # pyperf's std dev / mean of the 20k-object query

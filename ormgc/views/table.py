@@ -1,14 +1,8 @@
-"""Readable tables of records, and result files written whole or not at all."""
+"""Readable text tables of records, grouped per interpreter and backend."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
-
-from ._errors import UsageError
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -101,7 +95,7 @@ def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
     return rows
 
 
-def _grid(header: Sequence[str], rows: List[List[str]]) -> str:
+def grid(header: Sequence[str], rows: List[List[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(),
@@ -143,36 +137,5 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"median of {first.get('repeat', 1)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
-        blocks.append(heading + "\n" + _grid(_COLUMNS, rows))
+        blocks.append(heading + "\n" + grid(_COLUMNS, rows))
     return "\n\n".join(blocks)
-
-
-def check_writable(path: Path) -> None:
-    """Fail before any work if ``path`` cannot be written (so nothing is half-done)."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"cannot write {path}: it is a directory")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: no directory {parent}")
-    try:  # the real test: permissions alone say little to root or on special file systems
-        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    os.close(handle)
-    os.unlink(probe)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON through a temp file and a rename: whole or not at all."""
-    handle, temp = tempfile.mkstemp(
-        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise

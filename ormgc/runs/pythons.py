@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
-from ._errors import UsageError
+from ormgc.errors import UsageError
 
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
 _VERSION = re.compile(r"3\.\d{1,2}t?\Z")

@@ -13,12 +13,11 @@ from typing import List, Optional, Tuple
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
-
-from ._errors import UsageError
-from ._policies import Policy, parse_policies
-from ._pyperf_loop import TIMERS
-from ._results import DEFAULT_RESULTS
-from ._runner import Scenario, databases_for
+from ormgc.errors import UsageError
+from ormgc.results import DEFAULT_RESULTS
+from ormgc.runs.runner import Scenario, databases_for
+from ormgc.worker.policies import Policy, parse_policies
+from ormgc.worker.pyperf_loop import TIMERS
 
 # --quick: minutes for CI and smoke tests; the rest are the full defaults.
 QUICK = {"rows": 10_000, "load": 2_000, "policies": ("default", "threshold:50000"), "repeat": 1}

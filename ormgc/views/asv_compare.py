@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._errors import UsageError
-from ._report import _grid
+from ormgc.errors import UsageError
+from ormgc.views.table import grid
 
 RESULT_FORMAT = 2
 _MACHINE_FILES = ("machine.json",)
@@ -184,7 +184,7 @@ def format_comparison(
     sources = ", ".join(f"py{r.python} @ {r.commit[:8]}" for r in results)
     doc = _DOCSTRING.search(description.get("code", ""))
     title = f"{name} [{unit_name}]" + (f": {doc.group(1).strip()}" if doc else "")
-    return f"{title}\nnewest result per Python: {sources}\n{_grid(header, rows)}"
+    return f"{title}\nnewest result per Python: {sources}\n{grid(header, rows)}"
 
 
 def parse_filters(texts: Sequence[str]) -> Dict[str, str]:

@@ -18,10 +18,9 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import orm_fixtures
 from orm_fixtures import mask_password, serve
-
-from ._envs import Interpreter
-from ._errors import OrmGcError, UsageError
-from ._policies import Policy
+from ormgc.errors import OrmGcError, UsageError
+from ormgc.runs.envs import Interpreter
+from ormgc.worker.policies import Policy
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
 _PAUSE_FIELDS = ("total", "max", "p50", "p99")
@@ -50,7 +49,7 @@ def _talk(interp: Interpreter, spec: Dict[str, Any], result_path: str) -> Tuple[
     """Run the worker: the spec goes in on stdin (URLs stay out of the process list), its
     ``ormgc:`` notices (building, waiting...) are echoed live, the rest of stderr is kept."""
     worker = subprocess.Popen(
-        [interp.executable, "-m", "ormgc._worker", result_path],
+        [interp.executable, "-m", "ormgc.worker.measure", result_path],
         env=interp.env,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -19,9 +19,8 @@ import statistics
 from typing import Any, Callable, Dict, List, Tuple
 
 from orm_fixtures import open_fixture, shapes
-
-from ._policies import Policy, prepare_heap
-from ._probe import Probe
+from ormgc.worker.policies import Policy, prepare_heap
+from ormgc.worker.probe import Probe
 
 GC_LOG_ENV = "ORMGC_PYPERF_GC_LOG"
 # What a pyperf value is. CPU time of the measured process by default: the GC's cost is CPU spent

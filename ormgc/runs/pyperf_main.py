@@ -1,6 +1,6 @@
 """``ormgc pyperf``: pyperf timings of every (ORM, shape, policy) in this interpreter, GC on.
 
-Runs as ``python -m ormgc._pyperf`` (pyperf starts its workers with the same command). The
+Runs as ``python -m ormgc.runs.pyperf_main`` (pyperf starts its workers with the same command). The
 manager takes the probe's records first (fresh processes, exactly as ``ormgc run``), then has
 pyperf time each benchmark, then writes ``<results>/<machine>/<python>.json`` (pyperf's format;
 GC numbers in each benchmark's metadata) and ``<python>.probe.json`` -- only at the very end,
@@ -25,15 +25,20 @@ import pyperf
 import orm_fixtures
 import orm_fixtures.mongo_server
 from orm_fixtures import FixtureError
-
-from ._envs import CURRENT_PROFILE, interpreter, profile_file
-from ._errors import OneLineParser, OrmGcError, UsageError, interrupt
-from ._policies import Policy
-from ._pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
-from ._pyperf_plan import FULL_PYPERF, QUICK_PYPERF, Benchmark, add_arguments, forward, resolve
-from ._report import check_writable
-from ._results import machine_name, python_label, result_files, write_atomic
-from ._runner import Scenario, databases_for, run_sweep
+from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
+from ormgc.results import check_writable, machine_name, python_label, result_files, write_atomic
+from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profile_file
+from ormgc.runs.pyperf_plan import (
+    FULL_PYPERF,
+    QUICK_PYPERF,
+    Benchmark,
+    add_arguments,
+    forward,
+    resolve,
+)
+from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.worker.policies import Policy
+from ormgc.worker.pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 
 # Probe fields copied into each benchmark's metadata: what was measured, and with what.
 _RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
@@ -215,7 +220,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--python is not for use here.",
     )
     runner = pyperf.Runner(
-        program_args=("-m", "ormgc._pyperf"),
+        program_args=("-m", "ormgc.runs.pyperf_main"),
         add_cmdline_args=forward,
         _argparser=parser,
         **(QUICK_PYPERF if quick else FULL_PYPERF),

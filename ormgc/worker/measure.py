@@ -1,7 +1,7 @@
 """Runs inside the measured interpreter: one dataset build or one measurement per process.
 
 GC state depends on everything a process did before, so each measurement gets a fresh one.
-Usage (by the runner only): ``python -m ormgc._worker RESULT_PATH`` with the spec as JSON on
+Usage (by the runner only): ``python -m ormgc.worker.measure RESULT_PATH`` with the spec as JSON on
 stdin (never on the command line: it may hold a database password).
 """
 
@@ -16,8 +16,8 @@ import sys
 from typing import Any, Dict
 
 from orm_fixtures import FixtureError, open_fixture, shapes
-from ormgc._policies import parse_policy, prepare_heap
-from ormgc._probe import Probe, gc_identity
+from ormgc.worker.policies import parse_policy, prepare_heap
+from ormgc.worker.probe import Probe, gc_identity
 
 EXIT_FIXTURE_ERROR = 3
 

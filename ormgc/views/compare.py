@@ -18,9 +18,9 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 import pyperf
 from pyperf._compare import is_significant_benchs  # pyperf's own t-test (pyperf is pinned)
 
-from ._errors import OrmGcError, UsageError
-from ._pythons import SUPPORTED
-from ._results import result_files
+from ormgc.errors import OrmGcError, UsageError
+from ormgc.results import result_files
+from ormgc.runs.pythons import SUPPORTED
 
 # Must agree between versions for a comparison to mean anything.
 _SAME_EVERYWHERE = (

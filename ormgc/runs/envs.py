@@ -16,9 +16,8 @@ from typing import Dict, List, NamedTuple, Optional
 
 import orm_fixtures
 from orm_fixtures._cache import cache_dir, cached_venv
-
-from ._errors import UsageError
-from ._pythons import find_python
+from ormgc.errors import UsageError
+from ormgc.runs.pythons import find_python
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 CURRENT_PROFILE = "current"

@@ -12,7 +12,7 @@ import gc
 import re
 from typing import Any, Dict, List, NamedTuple
 
-from ._errors import UsageError
+from ormgc.errors import UsageError
 
 DEFAULT_SWEEP = (
     "default",

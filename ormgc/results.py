@@ -1,4 +1,5 @@
-"""Where matrix results live: ``results/pyperf/<machine>/<python>.json`` and its probe records.
+"""Result files, written whole or not at all; where matrix results live:
+``results/pyperf/<machine>/<python>.json`` and its probe records.
 
 The pyperf file is in pyperf's own format (``pyperf compare_to`` reads it); the probe records
 (``<python>.probe.json``, as ``ormgc run --json`` writes them) sit beside it.
@@ -6,6 +7,7 @@ The pyperf file is in pyperf's own format (``pyperf compare_to`` reads it); the 
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -13,7 +15,9 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Callable, NamedTuple, TextIO
+from typing import Any, Callable, NamedTuple, TextIO
+
+from ormgc.errors import UsageError
 
 DEFAULT_RESULTS = Path("results") / "pyperf"
 MACHINE_ENV = "ORMGC_MACHINE"
@@ -59,3 +63,28 @@ def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work if ``path`` cannot be written (so nothing is half-done)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {parent}")
+    try:  # the real test: permissions alone say little to root or on special file systems
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON, whole or not at all (``write_atomic``)."""
+
+    def dump(out: TextIO) -> None:
+        json.dump(data, out, indent=2, sort_keys=True)
+        out.write("\n")
+
+    write_atomic(path, dump)
