@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional
 
 import orm_fixtures
+import ormgc
 from orm_fixtures._cache import cache_dir, cached_venv
 from ormgc.errors import UsageError
 from ormgc.runs.pythons import find_python
 
-PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 CURRENT_PROFILE = "current"
 
 
@@ -42,11 +43,13 @@ def profile_file(profile: str) -> Path:
 
 def _source_path() -> str:
     """A folder holding only our two packages, so a worker of another Python imports them
-    without seeing the running interpreter's site-packages."""
-    shim = cache_dir() / "pythonpath"
-    shim.mkdir(exist_ok=True)
-    for package in (orm_fixtures, sys.modules[__package__]):
-        source = Path(package.__file__).resolve().parent
+    without seeing the running interpreter's site-packages. One folder per checkout: two
+    checkouts sharing a cache must not run each other's code."""
+    sources = [Path(package.__file__).resolve().parent for package in (orm_fixtures, ormgc)]
+    key = hashlib.sha256("\n".join(map(str, sources)).encode()).hexdigest()[:12]
+    shim = cache_dir() / "pythonpath" / key
+    shim.mkdir(parents=True, exist_ok=True)
+    for source in sources:
         link = shim / source.name
         if not link.is_symlink() or link.resolve() != source:
             temp = shim / f".{source.name}.{os.getpid()}"
