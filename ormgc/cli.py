@@ -71,7 +71,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--policy",
         action="append",
-        help="GC policy: default, disabled, threshold:N (repeatable; default sweep: "
+        help="GC policy: default, disabled, threshold:N or threshold:N,N1,N2 (repeatable; "
+        "default sweep: "
         f"{', '.join(DEFAULT_SWEEP)})",
     )
     run.add_argument(
