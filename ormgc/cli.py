@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
@@ -19,6 +20,7 @@ from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
+from ormgc.views.workload_table import format_requests
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
@@ -69,6 +71,18 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
     )
     run.add_argument(
+        "--requests",
+        type=_positive_int,
+        default=DEFAULT_REQUESTS,
+        help=f"request shapes: requests per run (default {DEFAULT_REQUESTS})",
+    )
+    run.add_argument(
+        "--per-request",
+        type=_positive_int,
+        default=DEFAULT_PER_REQUEST,
+        help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
+    )
+    run.add_argument(
         "--policy",
         action="append",
         help="GC policy: default, disabled, threshold:N or threshold:N,N1,N2 (repeatable; "
@@ -103,7 +117,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
-    known = orm_fixtures.SHAPE_NAMES[orm]
+    known = orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]
     if not asked:
         return ["seed_loop"]
     if "all" in asked:
@@ -119,8 +133,13 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
 def _run(args: argparse.Namespace) -> int:
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
     databases = databases_for(orms, args.db or [])
-    if args.load > args.rows:
-        raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+    shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}
+    for orm, names in shape_names.items():
+        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm])
+        if loads and args.load > args.rows:
+            raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+        if len(loads) < len(names) and args.per_request > args.rows:
+            raise UsageError(f"--per-request {args.per_request} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     scenarios = [
         Scenario(
@@ -132,15 +151,20 @@ def _run(args: argparse.Namespace) -> int:
             args.seed,
             args.freeze,
             args.profile,
+            args.requests,
+            args.per_request,
         )
         for orm in orms
-        for shape in _shapes_for(orm, args.shape)
+        for shape in shape_names[orm]
     ]
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
     records = run_sweep(interp, scenarios, policies, args.repeat)
     print(format_table(records))
+    requests = format_requests(records)
+    if requests:
+        print("\n" + requests)
     if args.json is not None:
         write_json_atomic(args.json, records)
         print(f"wrote {len(records)} records to {args.json}")
@@ -149,8 +173,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _shapes(args: argparse.Namespace) -> int:
     for orm in orm_fixtures.ORMS:
-        registry = orm_fixtures.shapes(orm)
-        for name in orm_fixtures.SHAPE_NAMES[orm]:
+        registry = dict(orm_fixtures.shapes(orm), **orm_fixtures.request_shapes(orm))
+        for name in orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]:
             print(f"{orm:12} {name:18} {registry[name].doc}")
     return 0
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import orm_fixtures
 from orm_fixtures import mask_password, serve
+from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.runs.envs import Interpreter
 from ormgc.worker.policies import Policy
@@ -37,6 +38,8 @@ class Scenario(NamedTuple):
     seed: int
     freeze: bool = True
     profile: str = "current"
+    requests: int = DEFAULT_REQUESTS  # request shapes only: how many requests,
+    per_request: int = DEFAULT_PER_REQUEST  # and objects loaded by each
 
     def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
         spec = dict(self._asdict(), action=action)
@@ -113,6 +116,13 @@ def _median(values: List[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _median_of(runs: List[Dict[str, Any]], field: str) -> Any:
+    """The median of a number, or of each entry of a dict of numbers, across runs."""
+    if isinstance(runs[0][field], dict):
+        return {key: _median([run[field][key] for run in runs]) for key in runs[0][field]}
+    return _median([run[field] for run in runs])
+
+
 def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     """One record from K runs: counts from the first (checked equal), medians of the rest."""
     record = dict(runs[0])
@@ -121,6 +131,9 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     record["pause_ms"] = {
         key: _median([run["pause_ms"][key] for run in runs]) for key in _PAUSE_FIELDS
     }
+    for field in ("rss_end_mb", "request_ms", "request_pause_ms"):  # request loops: medians too
+        if field in record:
+            record[field] = _median_of(runs, field)
     counts = [(run["collections"], run["collected"]) for run in runs]
     record["repeat"] = len(runs)
     record["counts_identical"] = all(count == counts[0] for count in counts)

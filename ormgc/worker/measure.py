@@ -15,9 +15,11 @@ import platform
 import sys
 from typing import Any, Dict
 
-from orm_fixtures import FixtureError, open_fixture, shapes
+from orm_fixtures import FixtureError, open_fixture, request_shapes, shapes
+from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import parse_policy, prepare_heap
 from ormgc.worker.probe import Probe, gc_identity
+from ormgc.worker.requests import request_figures
 
 EXIT_FIXTURE_ERROR = 3
 
@@ -26,17 +28,30 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     """Load ``spec['load']`` objects with one shape under one policy; return the record."""
     identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
     policy = parse_policy(spec["policy"])
-    shape = shapes(spec["orm"])[spec["shape"]]
     fixture = open_fixture(spec["orm"], spec["db"], spec["rows"], spec["seed"])
     if fixture.count_entries() <= 0:  # the seed checked count() before querying
         raise FixtureError("the dataset is empty")
-    with getattr(fixture, shape.opens)() as handle:
+    if spec["shape"] in request_shapes(spec["orm"]):
+        shape = request_shapes(spec["orm"])[spec["shape"]]
+        loop = RequestLoop(
+            getattr(fixture, shape.opens), spec["rows"], spec["requests"], spec["per_request"]
+        )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         with Probe() as probe:
-            loaded = shape.run(handle, spec["load"])
-        count = len(loaded)
-        del loaded
+            count = shape.run(loop, loop.per_request)
+        extra = request_figures(loop.stamps, probe)
+        extra["per_request"] = loop.per_request
+    else:
+        shape = shapes(spec["orm"])[spec["shape"]]
+        with getattr(fixture, shape.opens)() as handle:
+            heap = prepare_heap(spec["freeze"])
+            policy.apply()
+            with Probe() as probe:
+                loaded = shape.run(handle, spec["load"])
+            count = len(loaded)
+            del loaded
+        extra = {}
     gc.enable()
     fixture.close()
     record: Dict[str, Any] = {
@@ -60,6 +75,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     )
     record.update(heap)
     record.update(probe.result)
+    record.update(extra)
     record.update(
         {
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
