@@ -18,9 +18,10 @@ from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_j
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
-from ormgc.views.workload_table import format_requests
+from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
@@ -69,6 +70,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--shape",
         action="append",
         help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
+    )
+    run.add_argument(
+        "--workload",
+        metavar="FILE.py:NAME|MODULE:NAME",
+        help="measure your own workload instead of a shape: NAME() is run first and returns "
+        "the callable to measure (or yields it, then cleans up); see README",
     )
     run.add_argument(
         "--requests",
@@ -130,7 +137,26 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
     return list(dict.fromkeys(asked))
 
 
+def _run_workload(args: argparse.Namespace) -> int:
+    if args.shape:
+        raise UsageError("--workload replaces --shape: give one or the other")
+    policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    scenarios = workload_scenarios(
+        args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
+    )
+    if args.json is not None:
+        check_writable(args.json)
+    records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
+    print(format_workloads(records))
+    if args.json is not None:
+        write_json_atomic(args.json, records)
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.workload is not None:
+        return _run_workload(args)
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
     databases = databases_for(orms, args.db or [])
     shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}

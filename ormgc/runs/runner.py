@@ -40,6 +40,7 @@ class Scenario(NamedTuple):
     profile: str = "current"
     requests: int = DEFAULT_REQUESTS  # request shapes only: how many requests,
     per_request: int = DEFAULT_PER_REQUEST  # and objects loaded by each
+    workload: str = ""  # the user's workload (file.py:name or module:name) instead of a shape
 
     def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
         spec = dict(self._asdict(), action=action)
@@ -172,8 +173,8 @@ def run_sweep(
         urls: Dict[Tuple[str, str], str] = {}
         for scenario in scenarios:
             key = (scenario.orm, scenario.db)
-            if key not in urls:
-                urls[key] = servers.enter_context(serve(*key))
+            if key not in urls:  # a user's workload may name no ORM: it connects itself
+                urls[key] = servers.enter_context(serve(*key)) if scenario.orm else scenario.db
         served = [scenario._replace(db=urls[scenario.orm, scenario.db]) for scenario in scenarios]
         return _measure(interp, served, policies, repeat, progress)
 
@@ -188,7 +189,7 @@ def _measure(
     prepared = set()
     for scenario in scenarios:
         key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)
-        if key not in prepared:
+        if key not in prepared and not scenario.workload:  # workloads bring their own data
             progress(
                 f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} "
                 f"({scenario.rows} rows) with {interp.label}"

@@ -13,24 +13,34 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
-from orm_fixtures import FixtureError, open_fixture, request_shapes, shapes
+from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
 from orm_fixtures.request_loop import RequestLoop
-from ormgc.worker.policies import parse_policy, prepare_heap
+from ormgc.worker.policies import Policy, parse_policy, prepare_heap
 from ormgc.worker.probe import Probe, gc_identity
 from ormgc.worker.requests import request_figures
+from ormgc.worker.workload import (
+    WorkloadError,
+    describe_error,
+    library_versions,
+    loaded_count,
+    prepared,
+)
 
 EXIT_FIXTURE_ERROR = 3
+EXIT_WORKLOAD_ERROR = 4
 
 
-def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
-    """Load ``spec['load']`` objects with one shape under one policy; return the record."""
-    identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
-    policy = parse_policy(spec["policy"])
+Outcome = Tuple[Dict[str, Any], Dict[str, Any], Probe, Optional[int], Dict[str, Any]]
+
+
+def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
+    """One of our shapes on our dataset: (description, heap, probe, loaded, extra figures)."""
     fixture = open_fixture(spec["orm"], spec["db"], spec["rows"], spec["seed"])
     if fixture.count_entries() <= 0:  # the seed checked count() before querying
         raise FixtureError("the dataset is empty")
+    extra: Dict[str, Any] = {}
     if spec["shape"] in request_shapes(spec["orm"]):
         shape = request_shapes(spec["orm"])[spec["shape"]]
         loop = RequestLoop(
@@ -51,9 +61,50 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
                 loaded = shape.run(handle, spec["load"])
             count = len(loaded)
             del loaded
-        extra = {}
     gc.enable()
     fixture.close()
+    return fixture.describe(), heap, probe, count, extra
+
+
+def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
+    """The user's workload (``--workload``): same steps, their setup and callable."""
+    if spec.get("orm") == "mongoengine":  # the server ormgc started (or was given) for them
+        os.environ["ORMGC_MONGODB_URL"] = spec["db"]
+    with prepared(spec["workload"]) as call:
+        heap = prepare_heap(spec["freeze"])
+        policy.apply()
+        try:
+            with Probe() as probe:
+                loaded = call()
+        except Exception as exc:
+            gc.enable()
+            raise WorkloadError(
+                f"workload {spec['workload']}: the measured call raised {describe_error(exc)}"
+            ) from None
+        count = loaded_count(loaded)
+        del loaded
+        gc.enable()
+    versions = library_versions()
+    description = {
+        "orm": spec.get("orm") or "workload",
+        "orm_version": versions.get(spec.get("orm") or "", ""),
+        "libraries": versions,
+        "driver": "",
+        "driver_version": "",
+        "backend": mask_password(spec.get("db") or ""),
+        "workload": spec["workload"],
+        "rows": None,  # the workload's own data: nothing of ours
+        "seed": None,
+    }
+    return description, heap, probe, count, {}
+
+
+def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Measure one shape, or the user's workload, under one policy; return the record."""
+    identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
+    policy = parse_policy(spec["policy"])
+    run = _run_workload if spec.get("workload") else _run_shape
+    description, heap, probe, count, extra = run(spec, policy)
     record: Dict[str, Any] = {
         "python": identity["python"],
         "python_build": identity["python_build"],
@@ -62,7 +113,6 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "gc_threshold_default": identity["gc_threshold"],
         "gc_threshold": probe.result["gc_threshold_before"],
     }
-    record.update(fixture.describe())
     record.update(
         {
             "shape": spec["shape"],
@@ -73,6 +123,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
             "profile": spec["profile"],
         }
     )
+    record.update(description)
     record.update(heap)
     record.update(probe.result)
     record.update(extra)
@@ -101,6 +152,8 @@ def main(argv: Any = None) -> int:
         code = 0
     except FixtureError as exc:
         result, code = {"error": str(exc)}, EXIT_FIXTURE_ERROR
+    except WorkloadError as exc:
+        result, code = {"error": str(exc)}, EXIT_WORKLOAD_ERROR
     with open(result_path, "w") as handle:
         json.dump(result, handle)
     return code
