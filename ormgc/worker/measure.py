@@ -79,7 +79,8 @@ def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
         except Exception as exc:
             gc.enable()
             raise WorkloadError(
-                f"workload {spec['workload']}: the measured call raised {describe_error(exc)}"
+                f"workload {spec['workload']}: the measured call raised "
+                f"{describe_error(exc, spec['workload'])}"
             ) from None
         count = loaded_count(loaded)
         del loaded

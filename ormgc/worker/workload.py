@@ -33,13 +33,17 @@ def is_file_target(where: str) -> bool:
 _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the ormgc package
 
 
-def describe_error(exc: BaseException) -> str:
-    """``Type: message (at file:line)``, the line being the innermost frame outside ormgc."""
+def describe_error(exc: BaseException, target: str = "") -> str:
+    """``Type: message (at file:line)``: the innermost line of the workload's own file, else
+    the innermost line outside ormgc (a library's), else none."""
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
         if not os.path.abspath(frame.filename).startswith(_OURS + os.sep)
     ]
+    where = target.rpartition(":")[0]
+    own = [frame for frame in frames if os.path.abspath(frame.filename) == where]
+    frames = own or frames
     where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
     message = str(exc).strip().splitlines()
     return f"{type(exc).__name__}{': ' + message[0] if message else ''}{where}"
@@ -81,7 +85,9 @@ def load_setup(target: str) -> Callable[[], Any]:
     except WorkloadError:
         raise
     except Exception as exc:
-        raise WorkloadError(f"importing workload {where} raised {describe_error(exc)}") from None
+        raise WorkloadError(
+            f"importing workload {where} raised {describe_error(exc, target)}"
+        ) from None
     setup: Optional[Any] = getattr(module, name, None)
     if setup is None:
         raise WorkloadError(f"workload {where} has no {name!r}")
@@ -102,7 +108,9 @@ def prepared(target: str) -> Iterator[Callable[[], Any]]:
         if generator is not None:
             made = next(generator, _NOTHING)
     except Exception as exc:
-        raise WorkloadError(f"workload {target}: setup raised {describe_error(exc)}") from None
+        raise WorkloadError(
+            f"workload {target}: setup raised {describe_error(exc, target)}"
+        ) from None
     if made is _NOTHING:
         raise WorkloadError(f"workload {target}: setup yielded nothing to measure")
     if not callable(made):
@@ -122,7 +130,7 @@ def prepared(target: str) -> Iterator[Callable[[], Any]]:
             return
         except Exception as exc:
             raise WorkloadError(
-                f"workload {target}: clean-up after the yield raised {describe_error(exc)}"
+                f"workload {target}: clean-up after the yield raised {describe_error(exc, target)}"
             ) from None
         generator.close()
         raise WorkloadError(f"workload {target}: setup yields more than once (yield one callable)")
