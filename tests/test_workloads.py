@@ -175,6 +175,15 @@ def test_readme_workload_on_other_pythons(
     assert records["disabled"]["collections_total"] == 0
 
 
+def run_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """``ormgc run ARGS`` started in ``folder``, as a user in their project would."""
+    return subprocess.run(
+        [sys.executable, "-m", "ormgc", "run", *args],
+        capture_output=True, text=True, cwd=folder, timeout=120,
+        env=dict(os.environ, ORMGC_CACHE_DIR=str(folder / "cache"), PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+
+
 BAD_WORKLOADS = """
 import os
 
@@ -223,15 +232,20 @@ NOT_A_FUNCTION = 42
 )
 def test_bad_workload_is_one_line(tmp_path: Path, target: str, message: str) -> None:
     (tmp_path / "bad.py").write_text(BAD_WORKLOADS)
-    done = subprocess.run(
-        [sys.executable, "-m", "ormgc", "run", "--workload", target, "--policy", "default"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
-        env=dict(os.environ, ORMGC_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT)),
-    )  # fmt: skip
+    done = run_in(tmp_path, "--workload", target, "--policy", "default")
     assert done.returncode != 0
     (line,) = error_lines(done)
     assert line.startswith("ormgc: error: ") and message in line, line
     assert "Traceback" not in done.stderr
+
+
+def test_module_workload_imports_from_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "bench.py").write_text(BAD_WORKLOADS)
+    done = run_in(tmp_path, "--workload", "shop.bench:loads", "--policy", "default")
+    assert done.returncode == 0, done.stderr
+    assert "workload shop.bench:loads; 3 loaded" in done.stdout
 
 
 def test_measure_api_takes_a_path_or_a_function(tmp_path: Path, monkeypatch) -> None:
