@@ -19,7 +19,7 @@ from orm_fixtures._cache import cache_dir, cached_venv
 from ormgc.errors import UsageError
 from ormgc.runs.pythons import find_python
 
-PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 CURRENT_PROFILE = "current"
 
 
@@ -45,7 +45,7 @@ def _source_path() -> str:
     without seeing the running interpreter's site-packages."""
     shim = cache_dir() / "pythonpath"
     shim.mkdir(exist_ok=True)
-    for package in (orm_fixtures, sys.modules[__package__]):
+    for package in (orm_fixtures, sys.modules["ormgc"]):
         source = Path(package.__file__).resolve().parent
         link = shim / source.name
         if not link.is_symlink() or link.resolve() != source:
