@@ -38,6 +38,7 @@ __all__ = [
     "open_fixture",
     "orm_of_db",
     "serve",
+    "served_pid",
     "shapes",
 ]
 
@@ -107,3 +108,10 @@ def serve(orm: str, db: str) -> Iterator[str]:
             yield url
     else:
         yield db
+
+
+def served_pid(db: str) -> Optional[int]:
+    """The process id of the server ``serve`` started for ``db``; None if it started none."""
+    from .mongo_server import SERVED_PIDS
+
+    return SERVED_PIDS.get(db)

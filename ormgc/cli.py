@@ -15,6 +15,7 @@ from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
@@ -95,7 +96,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--repeat",
         type=_positive_int,
         default=1,
-        help="fresh processes per measurement; medians reported (default 1)",
+        help="rounds: every policy once per round, interleaved, the order rotated each round, "
+        "each run a fresh process; medians and paired ratios reported (default 1)",
+    )
+    run.add_argument(
+        "--baseline",
+        metavar="POLICY",
+        help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
+        "the rounds (default: default, when the run measures it)",
     )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
@@ -121,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    baseline = choose_baseline(args.baseline, policies)
     scenarios = [
         Scenario(
             orm,
@@ -138,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
-    records = run_sweep(interp, scenarios, policies, args.repeat)
+    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     if args.json is not None:
         write_json_atomic(args.json, records)

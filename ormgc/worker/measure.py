@@ -18,6 +18,7 @@ from typing import Any, Dict
 from orm_fixtures import FixtureError, open_fixture, shapes
 from ormgc.worker.policies import parse_policy, prepare_heap
 from ormgc.worker.probe import Probe, gc_identity
+from ormgc.worker.server_cpu import ServerCpu
 
 EXIT_FIXTURE_ERROR = 3
 
@@ -30,11 +31,15 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     fixture = open_fixture(spec["orm"], spec["db"], spec["rows"], spec["seed"])
     if fixture.count_entries() <= 0:  # the seed checked count() before querying
         raise FixtureError("the dataset is empty")
+    server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
     with getattr(fixture, shape.opens)() as handle:
         heap = prepare_heap(spec["freeze"])
         policy.apply()
+        server.start()
         with Probe() as probe:
             loaded = shape.run(handle, spec["load"])
+        server.stop()
+        server.check_backend(handle)
         count = len(loaded)
         del loaded
     gc.enable()
@@ -60,6 +65,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     )
     record.update(heap)
     record.update(probe.result)
+    record.update(server.result(probe.result["wall_ms"], probe.result["cpu_ms"]))
     record.update(
         {
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
