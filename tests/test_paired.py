@@ -3,8 +3,12 @@ order of the runs (a fake worker records it), ratios in records and tables, bad 
 
 from __future__ import annotations
 
+import json
 import math
 import random
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -23,6 +27,8 @@ from ormgc.views.stats import (
 )
 from ormgc.views.table import format_table
 from ormgc.worker.policies import parse_policies
+
+from .conftest import ROOT
 
 
 def test_t_quantiles_match_the_tables() -> None:
@@ -197,3 +203,17 @@ def test_bad_baseline_is_one_line_before_any_work(capsys, monkeypatch, baseline,
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("ormgc: error: ") and message in err[0]
+
+
+@pytest.mark.parametrize("name", ["sqlalchemy-sqlite", "mongoengine-embedded"])
+def test_committed_paired_tables_come_from_their_records(tmp_path: Path, name: str) -> None:
+    """README quotes results/paired/*.txt: the script makes each from its committed records."""
+    records = ROOT / "results" / "paired" / f"{name}.json"
+    output = tmp_path / f"{name}.txt"
+    script = [sys.executable, str(ROOT / "scripts" / "paired_table.py"), str(records)]
+    done = subprocess.run([*script, "--output", str(output)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == (ROOT / "results" / "paired" / f"{name}.txt").read_text()
+    raised = next(r for r in json.loads(records.read_text()) if r["policy"] == "threshold:50000")
+    assert raised["repeat"] == 10 and raised["counts_identical"]
+    assert f"{raised['orm']} seed_loop threshold:50000: cpu_vs_baseline " in done.stdout
