@@ -42,6 +42,7 @@ __all__ = [
     "orm_of_db",
     "request_shapes",
     "serve",
+    "served_pid",
     "shapes",
 ]
 
@@ -123,3 +124,10 @@ def serve(orm: str, db: str) -> Iterator[str]:
             yield url
     else:
         yield db
+
+
+def served_pid(db: str) -> Optional[int]:
+    """The process id of the server ``serve`` started for ``db``; None if it started none."""
+    from .mongo_server import SERVED_PIDS
+
+    return SERVED_PIDS.get(db)

@@ -16,6 +16,7 @@ from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.workloads import workload_scenarios
@@ -117,7 +118,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--repeat",
         type=_positive_int,
         default=1,
-        help="fresh processes per measurement; medians reported (default 1)",
+        help="rounds: every policy once per round, interleaved, the order rotated each round, "
+        "each run a fresh process; medians and paired ratios reported (default 1)",
+    )
+    run.add_argument(
+        "--baseline",
+        metavar="POLICY",
+        help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
+        "the rounds (default: default, when the run measures it)",
     )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
@@ -167,6 +175,7 @@ def _run(args: argparse.Namespace) -> int:
         if len(loads) < len(names) and args.per_request > args.rows:
             raise UsageError(f"--per-request {args.per_request} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    baseline = choose_baseline(args.baseline, policies)
     scenarios = [
         Scenario(
             orm,
@@ -186,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
-    records = run_sweep(interp, scenarios, policies, args.repeat)
+    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     requests = format_requests(records)
     if requests:

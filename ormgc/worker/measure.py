@@ -20,6 +20,7 @@ from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import Policy, parse_policy, prepare_heap
 from ormgc.worker.probe import Probe, gc_identity
 from ormgc.worker.requests import request_figures
+from ormgc.worker.server_cpu import ServerCpu
 from ormgc.worker.workload import (
     WorkloadError,
     describe_error,
@@ -41,6 +42,7 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     if fixture.count_entries() <= 0:  # the seed checked count() before querying
         raise FixtureError("the dataset is empty")
     extra: Dict[str, Any] = {}
+    server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
     if spec["shape"] in request_shapes(spec["orm"]):
         shape = request_shapes(spec["orm"])[spec["shape"]]
         loop = RequestLoop(
@@ -48,8 +50,10 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
         )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
+        server.start()
         with Probe() as probe:
             count = shape.run(loop, loop.per_request)
+        server.stop()
         extra = request_figures(loop.stamps, probe)
         extra["per_request"] = loop.per_request
     else:
@@ -57,12 +61,16 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
         with getattr(fixture, shape.opens)() as handle:
             heap = prepare_heap(spec["freeze"])
             policy.apply()
+            server.start()
             with Probe() as probe:
                 loaded = shape.run(handle, spec["load"])
+            server.stop()
+            server.check_backend(handle)
             count = len(loaded)
             del loaded
     gc.enable()
     fixture.close()
+    extra.update(server.result(probe.result["wall_ms"], probe.result["cpu_ms"]))
     return fixture.describe(), heap, probe, count, extra
 
 
