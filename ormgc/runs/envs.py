@@ -19,7 +19,7 @@ from orm_fixtures._cache import cache_dir, cached_venv
 from ormgc.errors import UsageError
 from ormgc.runs.pythons import find_python
 
-PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"  # ormgc/profiles
 CURRENT_PROFILE = "current"
 
 
