@@ -21,6 +21,7 @@ from pyperf._compare import is_significant_benchs  # pyperf's own t-test (pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.gc_cost import per_object_table
 
 # Must agree between versions for a comparison to mean anything.
 _SAME_EVERYWHERE = (
@@ -274,6 +275,11 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "## Peak RSS during the query (MB, median over the timed loops)",
         "",
         *_table(loaded, rows, _memory_cell),
+        "",
+        "## GC cost per loaded object (µs: the policy's median time minus `disabled`'s, over"
+        " the objects one query loads)",
+        "",
+        *per_object_table(loaded, rows),
     ]
     for older, newer in zip(loaded, loaded[1:]):
         lines += ["", f"## pyperf compare_to {older.python} {newer.python}", ""]
