@@ -42,10 +42,13 @@ def profile_file(profile: str) -> Path:
 
 def _source_path() -> str:
     """A folder holding only our two packages, so a worker of another Python imports them
-    without seeing the running interpreter's site-packages."""
-    shim = cache_dir() / "pythonpath"
-    shim.mkdir(exist_ok=True)
-    for package in (orm_fixtures, sys.modules[__package__]):
+    without seeing the running interpreter's site-packages. One folder per source tree: the
+    cache is shared, and checkouts side by side must not run each other's code."""
+    packages = (orm_fixtures, sys.modules["ormgc"])
+    tree = str(Path(packages[1].__file__).resolve().parent.parent).encode()
+    shim = cache_dir() / "pythonpath" / hashlib.sha256(tree).hexdigest()[:16]
+    shim.mkdir(parents=True, exist_ok=True)
+    for package in packages:
         source = Path(package.__file__).resolve().parent
         link = shim / source.name
         if not link.is_symlink() or link.resolve() != source:
