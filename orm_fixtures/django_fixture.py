@@ -101,6 +101,8 @@ def _postgres(db: str, schema: str) -> Tuple[Dict[str, Any], str]:
         raise FixtureError(f"PostgreSQL URL in {origin} names no database: use {URL_FORM}")
     options = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "orm-gc-bench"}
     options.update(params)  # the URL's own settings win
+    # The models name bare tables, as SQLAlchemy's do: the dataset's schema comes first on the
+    # search path (SQLAlchemy uses a schema_translate_map); options the URL gives are kept.
     search_path = f"-c search_path={schema}"
     options["options"] = (
         f"{options['options']} {search_path}" if "options" in options else search_path
