@@ -19,7 +19,7 @@ from orm_fixtures._cache import cache_dir, cached_venv
 from ormgc.errors import UsageError
 from ormgc.runs.pythons import find_python
 
-PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"  # ormgc/profiles
 CURRENT_PROFILE = "current"
 
 
@@ -40,12 +40,22 @@ def profile_file(profile: str) -> Path:
     return path
 
 
+def pinned_per_version(profile: str = CURRENT_PROFILE) -> List[str]:
+    """Packages the profile pins differently per Python version (environment markers)."""
+    lines = profile_file(profile).read_text().splitlines()
+    marked = (line.split("#")[0] for line in lines if ";" in line.split("#")[0])
+    return sorted({line.split(";")[0].split("==")[0].strip() for line in marked})
+
+
 def _source_path() -> str:
     """A folder holding only our two packages, so a worker of another Python imports them
     without seeing the running interpreter's site-packages."""
-    shim = cache_dir() / "pythonpath"
-    shim.mkdir(exist_ok=True)
-    for package in (orm_fixtures, sys.modules[__package__]):
+    ormgc = sys.modules[__name__.split(".")[0]]
+    # One folder per source tree: checkouts sharing a cache must not swap each other's links.
+    tree = hashlib.sha256(str(Path(ormgc.__file__).resolve().parent).encode()).hexdigest()
+    shim = cache_dir() / "pythonpath" / tree[:12]
+    shim.mkdir(parents=True, exist_ok=True)
+    for package in (orm_fixtures, ormgc):
         source = Path(package.__file__).resolve().parent
         link = shim / source.name
         if not link.is_symlink() or link.resolve() != source:
