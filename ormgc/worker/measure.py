@@ -17,7 +17,7 @@ from typing import Any, Dict
 
 from orm_fixtures import FixtureError, open_fixture, shapes
 from ormgc.worker.policies import parse_policy, prepare_heap
-from ormgc.worker.probe import Probe, gc_identity
+from ormgc.worker.probe import Probe, gc_identity, interpreter_identity
 
 EXIT_FIXTURE_ERROR = 3
 
@@ -43,6 +43,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "python": identity["python"],
         "python_build": identity["python_build"],
         "python_executable": sys.executable,
+        **interpreter_identity(),
         "gc_generations": identity["gc_generations"],
         "gc_threshold_default": identity["gc_threshold"],
         "gc_threshold": probe.result["gc_threshold_before"],
