@@ -19,6 +19,7 @@ import pytest
 
 from ormgc import cli
 from ormgc.results import python_label
+from ormgc.views.asv_compare import python_key
 from ormgc.views.table import format_table
 from ormgc.worker import measure
 from ormgc.worker.policies import parse_policy
@@ -143,3 +144,9 @@ def test_pyperf_metadata_and_compare(design: Tuple[str, FakeGC], tmp_path: Path,
     assert cli.main(["compare", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
     assert f"{generations} generations, default GC thresholds {threshold}" in out
+
+
+def test_asv_compare_puts_3_14_4_beside_the_newest_3_14() -> None:
+    versions = ["3.14", "3.13t", "3.9", "3.14t", "3.14.4", "3.13", "3.15"]
+    ordered = sorted(versions, key=python_key)
+    assert ordered == ["3.9", "3.13", "3.13t", "3.14.4", "3.14", "3.14t", "3.15"]
