@@ -18,6 +18,8 @@ from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
 RECORD_KEYS = {
     "python",
     "python_build",
+    "python_distribution",
+    "python_compiler",
     "gc_threshold",
     "orm",
     "orm_version",
