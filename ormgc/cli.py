@@ -157,8 +157,8 @@ def _shapes(args: argparse.Namespace) -> int:
 
 
 def _pythons(args: argparse.Namespace) -> int:
-    for version in dict.fromkeys(args.install or []):
-        install_debian_python(version)  # once: later calls find it in the cache
+    if args.install:
+        install_debian_python(args.install)  # once: later calls find them in the cache
     found = link_pythons(args.link) if args.link else available()
     for version in SUPPORTED:
         if version in found:

@@ -54,7 +54,7 @@ def test_only_debian_versions_install(cache: Path) -> None:
 
 
 def _fake_build(builds: List[str], fail: bool = False):
-    def build(root: Path, version: str) -> str:
+    def build(root: Path, version: str, source: object) -> str:
         builds.append(version)
         python = debian_python.executable(root, version)
         python.parent.mkdir(parents=True)
@@ -74,7 +74,8 @@ def test_install_is_locked_and_marked_complete(
     monkeypatch.setattr(debian_python, "_build", _fake_build(builds))
     got: List[str] = []
     threads = [
-        threading.Thread(target=lambda: got.append(debian_python.install("3.14"))) for _ in range(2)
+        threading.Thread(target=lambda: got.append(debian_python.install(["3.14"])["3.14"]))
+        for _ in range(2)
     ]
     for thread in threads:
         thread.start()
@@ -84,7 +85,7 @@ def test_install_is_locked_and_marked_complete(
     assert got == [str(private_pythons / "debian-3.14" / "usr" / "bin" / "python3.14")] * 2
     assert (private_pythons / "debian-3.14" / ".complete").read_text() == "verified\n"
     assert "waiting for another process building Debian's Python 3.14" in capsys.readouterr().err
-    assert debian_python.install("3.14") == got[0] and builds == ["3.14"]  # cached
+    assert debian_python.install(["3.14"]) == {"3.14": got[0]} and builds == ["3.14"]  # cached
 
 
 def test_failed_build_is_removed_then_redone(
@@ -93,11 +94,11 @@ def test_failed_build_is_removed_then_redone(
     builds: List[str] = []
     monkeypatch.setattr(debian_python, "_build", _fake_build(builds, fail=True))
     with pytest.raises(OrmGcError, match="failed verification"):
-        debian_python.install("3.14")
+        debian_python.install(["3.14"])
     assert not (private_pythons / "debian-3.14").exists()
     assert debian_python.installed() == {}
     monkeypatch.setattr(debian_python, "_build", _fake_build(builds))
-    debian_python.install("3.14")
+    debian_python.install(["3.14"])
     assert builds == ["3.14", "3.14"] and "3.14" in debian_python.installed()
 
 
@@ -106,7 +107,7 @@ def test_failed_build_is_removed_then_redone(
 def test_the_real_build(version: str, tmp_path: Path) -> None:
     """Debian's build in the user's cache (./dev test fetched it, once): it runs, has what a
     measurement needs, makes venvs with pip, and is what `ormgc pythons` finds."""
-    python = debian_python.install(version)  # instant when ./dev test already fetched it
+    python = debian_python.install([version])[version]  # instant once ./dev test fetched it
     root = debian_python.tree(version)
     assert (root / ".complete").read_text().startswith(f"Debian sid python{version}-minimal ")
     ask = "import sys, sqlite3, ssl, gc; print('%d.%d' % sys.version_info[:2], sys.prefix)"

@@ -13,6 +13,7 @@ library it loads coming from the tree.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import re
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from orm_fixtures._cache import cache_dir, cached_dir, run_step
 from ormgc.errors import OrmGcError, UsageError
@@ -152,22 +153,39 @@ def _relocate_wheel_dir(root: Path, version: str) -> None:
         )
 
 
-def _build(root: Path, version: str) -> str:
-    for tool in ("apt-get", "dpkg-deb"):
-        if not shutil.which(tool):
-            raise UsageError(f"installing a Debian Python needs {tool} (a Debian-like system)")
-    if not KEYRING.exists():
-        raise UsageError(f"installing a Debian Python needs Debian's archive keyring {KEYRING}")
-    patchelf = _patchelf()
-    with tempfile.TemporaryDirectory(dir=root.parent, prefix=f".apt-{version}-") as work:
-        env = _apt_config(Path(work))
-        _apt(["apt-get", "update"], env)
-        packages = _packages(version, env)
+class _Archive:
+    """One private apt setup for the versions one command installs: the archive's index (tens
+    of MB, and apt's cache built from it) is fetched once for both 3.14 and 3.15."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.env: Optional[Dict[str, str]] = None
+
+    def extract(self, version: str, root: Path) -> List[str]:
+        """Download the interpreter's packages and unpack them into ``root``; their names."""
+        if self.env is None:
+            for tool in ("apt-get", "dpkg-deb"):
+                if not shutil.which(tool):
+                    raise UsageError(f"installing a Debian Python needs {tool} (a Debian system)")
+            if not KEYRING.exists():
+                raise UsageError(f"installing a Debian Python needs Debian's keyring {KEYRING}")
+            self.env = _apt_config(self.work)
+            _apt(["apt-get", "update"], self.env)
+        packages = _packages(version, self.env)
         if not packages:
             raise OrmGcError(f"the Debian archive {archive()} has no python{version}")
-        _apt(["apt-get", "download", *packages], env, cwd=Path(work) / "debs")
-        for deb in sorted((Path(work) / "debs").glob("*.deb")):
+        debs = self.work / f"debs-{version}"
+        shutil.rmtree(debs, ignore_errors=True)
+        debs.mkdir()
+        _apt(["apt-get", "download", *packages], self.env, cwd=debs)
+        for deb in sorted(debs.glob("*.deb")):
             run_step(["dpkg-deb", "-x", str(deb), str(root)], f"Python {version} ({deb.name})")
+        return packages
+
+
+def _build(root: Path, version: str, source: _Archive) -> str:
+    patchelf = _patchelf()
+    packages = source.extract(version, root)
     libdir = root / _LIBDIR
     python = executable(root, version)
     run_step(
@@ -188,14 +206,24 @@ def _build(root: Path, version: str) -> str:
     return f"{origin}: {done.stdout.strip()}\n" + "\n".join(packages) + "\n"
 
 
-def install(version: str) -> str:
-    """The executable of Debian's Python ``version``, fetched and verified once, under a lock."""
-    if version not in INSTALLABLE:
-        raise UsageError(
-            f"--install {version}: Debian builds are for {', '.join(INSTALLABLE)} only "
-            "(pyenv or your system provides the others)"
-        )
-    root = tree(version)
-    notice = f"installing Debian's Python {version} (once) in {root}"
-    cached_dir(root, lambda root: _build(root, version), notice, f"Debian's Python {version}")
-    return str(executable(root, version))
+def install(versions: Sequence[str]) -> Dict[str, str]:
+    """Version -> executable of Debian's Python ``versions``, each fetched and verified once,
+    under a lock (instant when the cache has it)."""
+    for version in versions:
+        if version not in INSTALLABLE:
+            raise UsageError(
+                f"--install {version}: Debian builds are for {', '.join(INSTALLABLE)} only "
+                "(pyenv or your system provides the others)"
+            )
+    folder = pythons_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {}
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".apt-") as work:
+        source = _Archive(Path(work))
+        for version in dict.fromkeys(versions):
+            root = tree(version)
+            notice = f"installing Debian's Python {version} (once) in {root}"
+            build = functools.partial(_build, version=version, source=source)
+            cached_dir(root, build, notice, f"Debian's Python {version}")
+            found[version] = str(executable(root, version))
+    return found
