@@ -21,7 +21,8 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from ormgc.runs.pythons import SUPPORTED, link_pythons  # noqa: E402  (needs ROOT on sys.path)
+from ormgc.runs.debian_python import INSTALLABLE  # noqa: E402  (needs ROOT on sys.path)
+from ormgc.runs.pythons import SUPPORTED, link_pythons  # noqa: E402
 
 PYTHONS = list(SUPPORTED)  # declared once, in ormgc.runs.pythons
 PINS = "ormgc/profiles/current.txt"  # the same pins in every bench environment
@@ -37,13 +38,14 @@ def _expose_pythons() -> None:
     folder = ROOT / ".pythons"
     found = link_pythons(folder)
     os.environ["PATH"] = os.pathsep.join([str(folder), os.environ.get("PATH", "")])
+    hint = {version: f"; get it: ormgc pythons --install {version}" for version in INSTALLABLE}
     for version in PYTHONS:
         if version not in found:
             (folder / f"python{version}").unlink(missing_ok=True)  # a stale link would be used
             fate = "fails (CI is set)" if IN_CI else "is skipped (it would fail in CI)"
             print(
-                f"nox: WARNING: Python {version} not found (PATH, pyenv, uv, Debian builds: "
-                f"ormgc pythons --install {version}): bench-{version} {fate}",
+                f"nox: WARNING: Python {version} not found (PATH, pyenv, uv, Debian builds"
+                f"{hint.get(version, '')}): bench-{version} {fate}",
                 file=sys.stderr,
             )
 
