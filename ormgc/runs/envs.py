@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional
 
 import orm_fixtures
+import ormgc
 from orm_fixtures._cache import cache_dir, cached_venv
 from ormgc.errors import UsageError
 from ormgc.runs.pythons import find_python
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"  # ormgc/profiles
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 CURRENT_PROFILE = "current"
 
 
@@ -49,14 +50,13 @@ def pinned_per_version(profile: str = CURRENT_PROFILE) -> List[str]:
 
 def _source_path() -> str:
     """A folder holding only our two packages, so a worker of another Python imports them
-    without seeing the running interpreter's site-packages."""
-    ormgc = sys.modules[__name__.split(".")[0]]
-    # One folder per source tree: checkouts sharing a cache must not swap each other's links.
-    tree = hashlib.sha256(str(Path(ormgc.__file__).resolve().parent).encode()).hexdigest()
-    shim = cache_dir() / "pythonpath" / tree[:12]
+    without seeing the running interpreter's site-packages. One folder per checkout: two
+    checkouts sharing a cache must not run each other's code."""
+    sources = [Path(package.__file__).resolve().parent for package in (orm_fixtures, ormgc)]
+    key = hashlib.sha256("\n".join(map(str, sources)).encode()).hexdigest()[:12]
+    shim = cache_dir() / "pythonpath" / key
     shim.mkdir(parents=True, exist_ok=True)
-    for package in (orm_fixtures, ormgc):
-        source = Path(package.__file__).resolve().parent
+    for source in sources:
         link = shim / source.name
         if not link.is_symlink() or link.resolve() != source:
             temp = shim / f".{source.name}.{os.getpid()}"
