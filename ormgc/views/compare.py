@@ -22,8 +22,8 @@ import pyperf
 
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
-from ormgc.runs.envs import pinned_per_version
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything (and ormgc_pins, but for the
@@ -127,29 +127,10 @@ def load_results(results: Path, machine: str, asked: Sequence[str]) -> List[Vers
     return loaded
 
 
-def pins_of(result: VersionResult) -> Dict[str, str]:
-    """Package -> version the result ran with (its ``ormgc_pins`` metadata)."""
-    pairs = (pin.split("==", 1) for pin in str(result.metadata.get("ormgc_pins", "")).split())
-    return {name: version for name, version in pairs}
-
-
 def _check_comparable(loaded: List[VersionResult]) -> None:
     first = loaded[0]
-    per_version = set(pinned_per_version())
     for other in loaded[1:]:
-        ours, theirs = pins_of(first), pins_of(other)
-        differ = sorted(
-            name
-            for name in set(ours) | set(theirs)
-            if ours.get(name) != theirs.get(name) and name not in per_version
-        )
-        if differ:
-            name = differ[0]
-            raise OrmGcError(
-                f"Python {first.python} and {other.python} results differ in ormgc_pins "
-                f"({name} {ours.get(name, 'missing')} vs {theirs.get(name, 'missing')}): "
-                "re-run them alike"
-            )
+        check_pins(first, other)
         for key in _SAME_EVERYWHERE:
             ours, theirs = first.metadata.get(key), other.metadata.get(key)
             if ours != theirs:
@@ -204,20 +185,6 @@ def _table(loaded: List[VersionResult], rows: List[Row], cell) -> List[str]:
     return lines
 
 
-def _libraries(result: VersionResult) -> Dict[str, str]:
-    """ORM -> "sqlalchemy 2.0.58 (c-extension) on sqlite3 3.40.1" as this version ran it."""
-    libraries = {}
-    for bench in result.benches.values():
-        meta = bench.get_metadata()
-        speedups = f" ({meta['orm_speedups']})" if meta.get("orm_speedups") else ""
-        impl = f" ({meta['driver_impl']})" if meta.get("driver_impl") else ""
-        libraries[str(meta.get("ormgc_orm", "?"))] = (
-            f"{meta.get('ormgc_orm', '?')} {meta.get('orm_version', '?')}{speedups} on "
-            f"{meta.get('driver', '?')} {meta.get('driver_version', '?')}{impl}"
-        )
-    return libraries
-
-
 def _describe(result: VersionResult) -> str:
     """One line per version: the interpreter and its maker, each ORM's build and driver, the GC
     it reports (generations and default thresholds)."""
@@ -229,71 +196,10 @@ def _describe(result: VersionResult) -> str:
     generations = f"{first['gc_generations']} generations, " if "gc_generations" in first else ""
     return (
         f"- Python {meta.get('python_version', result.python)}{f' ({made})' if made else ''}: "
-        f"{'; '.join(_libraries(result).values())}; {generations}"
+        f"{'; '.join(libraries(result).values())}; {generations}"
         f"default GC thresholds {meta.get('gc_threshold_default', '?')}; "
         f"{nvalue} pyperf values per benchmark ({meta.get('ormgc_mode', '?')} mode)"
     )
-
-
-_LIBRARY_FIELDS = ("orm_version", "orm_speedups", "driver_version", "driver_impl")
-
-
-def _library_fields(result: VersionResult) -> Dict[Tuple[str, str], str]:
-    """("sqlalchemy/sqlite3", field) -> value: what a version's ORMs and drivers ran as; a
-    driver's version only where no pin says it (the SQLite library comes with the Python)."""
-    fields = {}
-    pinned = {name.lower() for name in pins_of(result)}
-    for bench in result.benches.values():
-        meta = bench.get_metadata()
-        where = f"{meta.get('ormgc_orm', '?')}/{meta.get('driver', '?')}"
-        for field in _LIBRARY_FIELDS:
-            if meta.get(field) and not (field == "driver_version" and meta["driver"] in pinned):
-                fields[(where, field)] = str(meta[field])
-    return fields
-
-
-def library_changes(loaded: List[VersionResult]) -> List[str]:
-    """Where a column ran other libraries than the one to its left: per-version pins, the
-    SQLite library, and ORMs or drivers with or without their compiled speedups (a field an
-    older result did not record is not a change)."""
-    lines = []
-    for older, newer in zip(loaded, loaded[1:]):
-        before, after = pins_of(older), pins_of(newer)
-        changes = [
-            f"{name} {before.get(name, 'none')} -> {after.get(name, 'none')}"
-            for name in sorted(set(before) | set(after), key=str.lower)
-            if before.get(name) != after.get(name)
-        ]
-        old_fields, new_fields = _library_fields(older), _library_fields(newer)
-        changes += [
-            f"{where} {field.replace('_', ' ')} {old_fields[(where, field)]} -> {value}"
-            for (where, field), value in new_fields.items()
-            if old_fields.get((where, field), value) != value
-        ]
-        if changes:
-            lines.append(f"- Python {newer.python} vs {older.python}: {'; '.join(changes)}")
-    return lines
-
-
-def _common_pins(loaded: List[VersionResult]) -> str:
-    every = [pins_of(result) for result in loaded]
-    common = [
-        f"{name}=={version}"
-        for name, version in every[0].items()
-        if all(pins.get(name) == version for pins in every)
-    ]
-    per_version = sorted(
-        {name for pins in every for name in pins} - {pin.split("==")[0] for pin in common}
-    )
-    mixed = f" (per Python version: {', '.join(per_version)})" if per_version else ""
-    return " ".join(common) + mixed
-
-
-def _changes_section(loaded: List[VersionResult]) -> List[str]:
-    changes = library_changes(loaded)
-    if not changes:
-        return []
-    return ["Libraries that differ from the column to the left:", "", *changes, ""]
 
 
 def compare_to(older: VersionResult, newer: VersionResult) -> str:
@@ -317,11 +223,11 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         f"{meta['ormgc_rows']} rows, {meta['ormgc_load']} objects per query, "
         f"gc.freeze() before each query: {meta['ormgc_freeze']}. "
-        f"Pins: {_common_pins(loaded)}",
+        f"Pins: {common_pins(loaded)}",
         "",
         *(_describe(result) for result in loaded),
         "",
-        *_changes_section(loaded),
+        *changes_section(loaded),
         f"## Time per query ({_TIMER_WORDS.get(str(meta['ormgc_timer']), meta['ormgc_timer'])}:"
         " median ± median absolute deviation)",
         "",
