@@ -1,12 +1,13 @@
-"""The Python 3.9-3.13 matrix; ``nox -l`` lists the sessions (run nox from .venv: ./dev nox).
+"""The Python 3.9-3.15 matrix; ``nox -l`` lists the sessions (run nox from .venv: ./dev nox).
 
-    nox -s bench                              every version, full defaults (bench-3.9 ... 3.13)
+    nox -s bench                              every version, full defaults (bench-3.9 ... 3.15)
     nox -s bench-3.12 -- --quick              one version, in minutes
     nox -s bench -- --quick --orm sqlalchemy  options after -- go to `ormgc pyperf`
     nox -s compare                            Markdown table across versions, pyperf compare_to
 
-Importing this file links the interpreters pyenv holds into .pythons/ and puts that first on
-PATH, so nox finds python3.X without a manual step. A missing interpreter fails the run in CI
+Importing this file links the interpreters found (PATH, pyenv, uv, the cache's Debian builds
+from ``ormgc pythons --install``) into .pythons/ and puts that first on PATH, so nox finds
+python3.X without a manual step. A missing interpreter fails the run in CI
 ($CI set) and is a loud warning locally; it is never skipped silently.
 """
 
@@ -20,7 +21,8 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from ormgc.runs.pythons import SUPPORTED, link_pythons  # noqa: E402  (needs ROOT on sys.path)
+from ormgc.runs.debian_python import INSTALLABLE  # noqa: E402  (needs ROOT on sys.path)
+from ormgc.runs.pythons import SUPPORTED, link_pythons  # noqa: E402
 
 PYTHONS = list(SUPPORTED)  # declared once, in ormgc.runs.pythons
 PINS = "ormgc/profiles/current.txt"  # the same pins in every bench environment
@@ -36,13 +38,14 @@ def _expose_pythons() -> None:
     folder = ROOT / ".pythons"
     found = link_pythons(folder)
     os.environ["PATH"] = os.pathsep.join([str(folder), os.environ.get("PATH", "")])
+    hint = {version: f"; get it: ormgc pythons --install {version}" for version in INSTALLABLE}
     for version in PYTHONS:
         if version not in found:
             (folder / f"python{version}").unlink(missing_ok=True)  # a stale link would be used
             fate = "fails (CI is set)" if IN_CI else "is skipped (it would fail in CI)"
             print(
-                f"nox: WARNING: Python {version} not found on PATH nor in pyenv: "
-                f"bench-{version} {fate}",
+                f"nox: WARNING: Python {version} not found (PATH, pyenv, uv, Debian builds"
+                f"{hint.get(version, '')}): bench-{version} {fate}",
                 file=sys.stderr,
             )
 

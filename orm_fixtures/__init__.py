@@ -70,10 +70,22 @@ def _check_django() -> None:
         ) from None
 
 
+def _require_mongoengine() -> None:
+    try:
+        import mongoengine  # noqa: F401
+    except ImportError:
+        raise FixtureError(
+            "MongoEngine is not installed in the measured environment: "
+            "pip install 'orm-gc-bench[mongoengine]' (or measure with --python 3.X, whose "
+            "managed environment has every pin)"
+        ) from None
+
+
 def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
     """The fixture of ``orm`` on ``db``: ``ensure()`` builds it, ``describe()`` says what it is."""
     _check_orm(orm)
     if orm == "mongoengine":
+        _require_mongoengine()
         from .mongoengine_fixture import MongoEngineFixture
 
         return MongoEngineFixture(db, rows, seed)
@@ -91,6 +103,7 @@ def shapes(orm: str) -> Dict[str, Shape]:
     """The shapes of ``orm`` by name, heaviest abstraction first."""
     _check_orm(orm)
     if orm == "mongoengine":
+        _require_mongoengine()
         from .mongoengine_shapes import SHAPES as MONGOENGINE_SHAPES
 
         return MONGOENGINE_SHAPES

@@ -86,11 +86,13 @@ def cached_file(target: Path, build: Callable[[Path], None], verify: Verifier, l
     return target
 
 
-def cached_venv(root: Path, base_python: str, requirements: Path, notice: str, what: str) -> Path:
-    """The venv at ``root`` with ``requirements`` installed, created once, under a lock.
+def cached_dir(root: Path, build: Callable[[Path], str], notice: str, what: str) -> Path:
+    """The folder ``root``, built in place by ``build(root)`` once, under a lock.
 
-    A venv cannot be moved after creation, so it is built in place and marked complete only
-    once pip succeeded: an interrupted or failed install is removed and redone, never reused.
+    For trees that cannot be moved once built (a venv, a patched interpreter): they are built
+    where they will stay and marked complete only once ``build`` returned; an interrupted or
+    failed build is removed and redone, never reused. ``build`` raises FixtureError to fail and
+    returns what the ``.complete`` marker records (e.g. the requirements it installed).
     """
     marker = root / ".complete"
     if marker.exists():
@@ -101,19 +103,34 @@ def cached_venv(root: Path, base_python: str, requirements: Path, notice: str, w
             return root
         shutil.rmtree(root, ignore_errors=True)
         notify(notice)
-        steps = [
-            [base_python, "-m", "venv", str(root)],
-            [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-            + ["--disable-pip-version-check", "-r", str(requirements)],
-        ]
         try:
-            for step in steps:
-                done = subprocess.run(step, capture_output=True, text=True)
-                if done.returncode != 0:
-                    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                    raise FixtureError(f"could not install {what}: {last}")
-            marker.write_text(requirements.read_text())
+            root.mkdir()
+            marker.write_text(build(root))
         finally:
             if not marker.exists():
                 shutil.rmtree(root, ignore_errors=True)
     return root
+
+
+def run_step(step: list, what: str) -> None:
+    """Run one build command; FixtureError with its last line of errors if it fails."""
+    done = subprocess.run(step, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise FixtureError(f"could not install {what}: {last}")
+
+
+def cached_venv(root: Path, base_python: str, requirements: Path, notice: str, what: str) -> Path:
+    """The venv at ``root`` with ``requirements`` installed, created once, under a lock.
+
+    A venv cannot be moved after creation, so it is built in place and marked complete only
+    once pip succeeded: an interrupted or failed install is removed and redone, never reused.
+    """
+
+    def build(root: Path) -> str:
+        run_step([base_python, "-m", "venv", "--clear", str(root)], what)
+        pip = [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        run_step(pip + ["--disable-pip-version-check", "-r", str(requirements)], what)
+        return requirements.read_text()
+
+    return cached_dir(root, build, notice, what)

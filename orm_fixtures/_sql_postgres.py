@@ -115,8 +115,8 @@ class PostgresBackend:
             import psycopg  # noqa: F401
         except ImportError:
             raise FixtureError(
-                "psycopg 3 is not installed in the measured environment "
-                "(it is pinned in ormgc/profiles/current.txt)"
+                "psycopg 3 is not installed in the measured environment: "
+                "pip install 'orm-gc-bench[postgresql]' (pinned in ormgc/profiles/current.txt)"
             ) from None
         options = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "orm-gc-bench"}
         for given in set(options) & set(self.url.query):

@@ -15,6 +15,7 @@ import struct
 import uuid
 from typing import Any, Dict, Iterator, Optional
 
+import bson
 import mongoengine
 import pymongo
 from bson import ObjectId
@@ -201,6 +202,7 @@ class MongoEngineFixture:
             "orm_version": mongoengine.__version__,
             "driver": "pymongo",
             "driver_version": pymongo.version,
+            "driver_impl": "c" if pymongo.has_c() and bson.has_c() else "python",
             "backend": self.masked_url,
             "server": str(server.get("process") or "mongod"),
             "server_version": str(server.get("version", "unknown")),

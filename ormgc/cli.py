@@ -15,9 +15,11 @@ from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
+from ormgc.runs.debian_python import INSTALLABLE
+from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.paired import choose_baseline
-from ormgc.runs.pythons import SUPPORTED, available, link_pythons
+from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
@@ -106,7 +108,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--python",
-        help="measure under this Python (3.9 ... 3.13, or a path); "
+        help=f"measure under this Python ({SUPPORTED[0]} ... {SUPPORTED[-1]}, or a path); "
         "runs in a managed venv with the profile's pins",
     )
     run.add_argument(
@@ -216,9 +218,14 @@ def _shapes(args: argparse.Namespace) -> int:
 
 
 def _pythons(args: argparse.Namespace) -> int:
+    if args.install:
+        install_debian_python(args.install)  # once: later calls find them in the cache
     found = link_pythons(args.link) if args.link else available()
     for version in SUPPORTED:
-        print(f"python{version:5} {found.get(version, 'MISSING')}")
+        if version in found:
+            print(f"python{version:5} {found[version]}  ({distribution_of(found[version])})")
+        else:
+            print(f"python{version:5} MISSING")
     missing = [version for version in SUPPORTED if version not in found]
     if missing and args.strict:
         raise UsageError(f"missing interpreters: {', '.join(missing)}")
@@ -226,6 +233,8 @@ def _pythons(args: argparse.Namespace) -> int:
 
 
 def _pyperf(args: argparse.Namespace) -> int:
+    if args.python is None:
+        _need_pyperf("ormgc pyperf")  # a managed venv (--python) has it pinned
     interp = interpreter(args.python)  # this Python, or a managed venv with the current pins
     child = subprocess.Popen(
         [interp.executable, "-m", "ormgc.runs.pyperf_main", *args.forwarded], env=interp.env
@@ -242,7 +251,15 @@ def _pyperf(args: argparse.Namespace) -> int:
             forward(signal.SIGINT, None)
 
 
+def _need_pyperf(command: str) -> None:
+    try:
+        import pyperf  # noqa: F401
+    except ImportError:
+        raise UsageError(f"{command} needs pyperf: pip install 'orm-gc-bench[pyperf]'") from None
+
+
 def _compare(args: argparse.Namespace) -> int:
+    _need_pyperf("ormgc compare")
     from ormgc.views.compare import (  # needs pyperf: import late
         load_results,
         markdown,
@@ -325,9 +342,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pythons = commands.add_parser(
         "pythons",
-        help="find Python 3.9-3.13 (PATH, then pyenv)",
-        description="Find the supported interpreters; with --link, "
-        "make python3.X links for nox and asv.",
+        help=f"find Python {SUPPORTED[0]}-{SUPPORTED[-1]} (PATH, pyenv, uv, Debian builds)",
+        description="Find the supported interpreters (on PATH, in pyenv, in uv's managed "
+        "Pythons, in the cache's Debian builds); --install fetches Debian's build of a "
+        "missing one; --link makes python3.X links for nox and asv.",
+    )
+    pythons.add_argument(
+        "--install",
+        nargs="+",
+        metavar="VERSION",
+        choices=INSTALLABLE,
+        help=f"fetch Debian's build of {' or '.join(INSTALLABLE)} into the cache (once)",
     )
     pythons.add_argument("--link", type=Path, help="folder to put python3.X links in")
     pythons.add_argument("--strict", action="store_true", help="exit non-zero if one is missing")

@@ -11,9 +11,14 @@ from typing import Iterator, List
 
 import pytest
 
+from ormgc.runs.debian_python import PYTHONS_ENV, pythons_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_ROWS = 2_000
 SMALL_LOAD = 500
+# Tests use their own caches, but find the interpreters `ormgc pythons --install` put in the
+# user's (./dev test fetches them there once): the same Pythons as every other command.
+os.environ.setdefault(PYTHONS_ENV, str(pythons_dir()))
 
 
 @pytest.fixture(scope="session")

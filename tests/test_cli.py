@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from ormgc.runs.pythons import SUPPORTED
+
 from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
 
 RECORD_KEYS = {
     "python",
     "python_build",
+    "python_distribution",
+    "python_compiler",
     "gc_threshold",
     "orm",
     "orm_version",
@@ -130,6 +134,9 @@ BAD_INPUT = [
     (["--json", "/proc/out.json"], "cannot write"),
     (["--python", "3.99"], "Python 3.99 not found"),
     (["--python", "banana"], "give a version"),
+    (["--python", "/bin/true"], "not a working Python 3 interpreter"),
+    (["--python", "/nonexistent/python3.14"], "no such executable"),
+    (["--python", "/tmp"], "is a directory"),
     (["--db", "oracle://scott:tiger@db/x"], "unsupported database"),
     (["--profile", "1999"], "invalid choice"),
     (["--db", "mongodb://u:tiger@127.0.0.1:1/x"], "add --orm mongoengine"),
@@ -162,7 +169,7 @@ def test_no_subcommand_is_an_error(shared_cache: Path) -> None:
 def test_pythons_lists_every_supported_version(shared_cache: Path, tmp_path: Path) -> None:
     done = ormgc("pythons", "--link", str(tmp_path / "bin"), cache_dir=shared_cache)
     assert done.returncode == 0
-    for version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+    for version in SUPPORTED:
         assert f"python{version}" in done.stdout
         link = tmp_path / "bin" / f"python{version}"
         assert "MISSING" in done.stdout or link.exists()

