@@ -92,7 +92,9 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         help="sweep with the seed's gc.collect(2) + gc.freeze(), without, or both (default)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a small grid: default, 3 thresholds, one triple, disabled; 3 rounds"
+        "--quick",
+        action="store_true",
+        help="a small grid: default, 3 thresholds, one triple, disabled; 3 rounds",
     )
     parser.add_argument(
         "--repeat",
