@@ -4,7 +4,9 @@ ormgc.views.advice)."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -118,9 +120,16 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-pause",
         type=_pause,
-        default=100.0,
+        default=None,
         metavar="MS|none",
-        help="worst GC pause allowed, per request for request loops (default 100)",
+        help="worst GC pause allowed (wall-clock), per request for request loops (default none)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="records_from",
+        type=Path,
+        metavar="ADVICE.json",
+        help="judge the records of an earlier --json again (other bounds), measuring nothing",
     )
     parser.add_argument("--python", help="advise for this Python (3.9 ... 3.13, or a path)")
     parser.add_argument("--profile", default=CURRENT_PROFILE, choices=profiles())
@@ -207,6 +216,8 @@ def _freeze_alone(records: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 
 def run_advise(args: argparse.Namespace) -> int:
     bounds = Bounds(args.min_win, args.max_memory_growth, args.max_pause)
+    if args.records_from is not None:
+        return _judge_again(args, bounds)
     cells = advise.grid_cells(advise.grid_policies(args.quick, args.policy), args.freeze)
     scenario = _scenario(args)
     repeat = args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)
@@ -222,6 +233,38 @@ def run_advise(args: argparse.Namespace) -> int:
         write_json_atomic(args.json, advice)
         print(f"wrote the advice and {len(records)} records to {args.json}")
     return 0
+
+
+def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
+    """``--from``: the advice on an earlier sweep's records under these bounds."""
+    try:
+        earlier = json.loads(args.records_from.read_text())
+        records, repeat, run = earlier["records"], earlier["repeat"], earlier["recommended"]["run"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"--from {args.records_from}: not an ormgc advise --json file ({exc})"
+        ) from None
+    if args.json is not None:
+        check_writable(args.json)
+    advice = build_advice(records, bounds, repeat)
+    advice["recommended"]["run"] += _options_of(run)
+    print(format_advice(advice))
+    if args.json is not None:
+        write_json_atomic(args.json, advice)
+        print(f"wrote the advice and {len(records)} records to {args.json}")
+    return 0
+
+
+def _options_of(run: str) -> str:
+    """The workload's options in an earlier advice's ``ormgc run`` command (not its policies)."""
+    words, kept = shlex.split(run)[2:], []
+    while words:
+        word = words.pop(0)
+        if word == "--policy":
+            words.pop(0)
+        elif word != "--no-freeze":
+            kept.append(shlex.quote(word))
+    return "".join(" " + word for word in kept)
 
 
 def _run_options(args: argparse.Namespace) -> str:

@@ -24,7 +24,7 @@ class Bounds(NamedTuple):
 
     min_win: float = 0.90  # share of disabled's CPU saving to win back
     max_memory_growth: float = 0.10  # peak RSS over default's, as a fraction
-    max_pause_ms: Optional[float] = 100.0  # worst GC pause (per request, for request loops)
+    max_pause_ms: Optional[float] = None  # worst GC pause (per request, for request loops)
 
 
 def worst_pause(record: Dict[str, Any]) -> Dict[str, float]:
@@ -125,8 +125,9 @@ def recommend(rows: Sequence[Dict[str, Any]], bounds: Bounds) -> Dict[str, Any]:
         why += ")"
     else:
         why = f"no setting wins back {bounds.min_win:.0%} of what disabled saves within the bounds"
-    default = next(row for row in rows if row["policy"] == "default")
-    return dict(default, reason=f"keep the default: {why}")
+    defaults = [row for row in rows if row["policy"] == "default"]
+    default = min(defaults, key=lambda row: row["freeze"])  # no freeze: nothing to change
+    return dict(default, reason=why)
 
 
 def _because(row: Dict[str, Any], bounds: Bounds) -> str:
@@ -141,6 +142,9 @@ def _because(row: Dict[str, Any], bounds: Bounds) -> str:
 def flattens_at(rows: Sequence[Dict[str, Any]], freeze: bool) -> Optional[Dict[str, Any]]:
     """The lowest first threshold past which raising it (up to disabled) wins less than FLAT
     of default's CPU time; None without a curve."""
+    floors = [r for r in rows if r["policy"] == "disabled" and r["freeze"] is freeze]
+    if all("disabled saves n.s." in row["excluded_by"] for row in floors):
+        return None  # no saving to flatten out
     curve = sorted(
         (r for r in rows if r["freeze"] is freeze and r["policy"].count(",") == 0),
         key=_order,
@@ -227,13 +231,13 @@ def format_advice(advice: Dict[str, Any]) -> str:
     """The recommendation, the code to paste, the figures, and the whole trade-off table."""
     chosen = dict(advice["recommended"]["figures"], reason=advice["recommended"]["reason"])
     bounds = advice["bounds"]
-    pause = "none" if bounds["max_pause_ms"] is None else f"{bounds['max_pause_ms']:g} ms"
+    pause = "no bound" if bounds["max_pause_ms"] is None else f"<= {bounds['max_pause_ms']:g} ms"
     freeze = "freeze on" if chosen["freeze"] else "no freeze"
     lines = [
         f"Workload: {advice['workload']}; {advice['interpreter']}; "
         f"median of {advice['repeat']} interleaved rounds per setting",
         f"Bounds: win back >= {bounds['min_win']:.0%} of what disabled saves (CPU), "
-        f"peak RSS <= {bounds['max_memory_growth']:+.0%} of default's, worst pause <= {pause}",
+        f"peak RSS <= {bounds['max_memory_growth']:+.0%} of default's, worst pause {pause}",
         "",
         f"Recommended: {chosen['policy']} ({freeze}), for {advice['interpreter']}",
         f"  because {chosen['reason']}",
