@@ -154,6 +154,7 @@ def test_code_to_paste() -> None:
         (("--freeze", "maybe"), "argument --freeze: invalid choice"),
         (("--workload", "missing.py:load"), "workload file missing.py not found"),
         (("--workload", "x.py:load", "--shape", "request_loop"), "--workload replaces --shape"),
+        (("--from", "missing.json"), "--from missing.json: not an ormgc advise --json file"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path: Path, args: tuple, problem: str) -> None:
@@ -209,6 +210,9 @@ def test_request_loop_shows_memory_and_respects_its_bound(
         )
     assert rows["default"]["collected"] > 0 and rows["disabled"]["collected"] == 0
     assert advice["recommended"]["figures"]["peak_growth"] <= 0.02
+    again = advise_json(tmp_path, use_shared_cache, "--from", str(tmp_path / "advice.json"))
+    assert again["bounds"]["max_memory_growth"] == 0.10 and again["records"] == advice["records"]
+    assert again["recommended"]["run"].endswith(advice["recommended"]["run"].split(" --orm ")[1])
 
 
 @pytest.mark.slow
