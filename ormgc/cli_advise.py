@@ -79,8 +79,12 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
     parser.add_argument("--rows", type=_whole, default=DEFAULT_ROWS, help="dataset rows")
     parser.add_argument("--load", type=_whole, default=DEFAULT_LOAD, help="objects loaded")
-    parser.add_argument("--requests", type=_whole, default=DEFAULT_REQUESTS)
-    parser.add_argument("--per-request", type=_whole, default=DEFAULT_PER_REQUEST)
+    parser.add_argument(
+        "--requests", type=_whole, default=DEFAULT_REQUESTS, help="request loop: requests"
+    )
+    parser.add_argument(
+        "--per-request", type=_whole, default=DEFAULT_PER_REQUEST, help="objects per request"
+    )
     parser.add_argument(
         "--policy",
         action="append",
