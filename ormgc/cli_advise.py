@@ -23,8 +23,8 @@ from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, format_advice, recommend
 from ormgc.views.stats import paired_ratio, versus
 
-try:  # exact mode (valgrind), when this checkout has it
-    from ormgc.runs.valgrind import add_exact_argument
+try:  # exact mode (valgrind: ormgc run --exact), once it is merged
+    from ormgc.runs.exact_records import add_exact_argument
 except ImportError:  # pragma: no cover
     add_exact_argument = None
 
