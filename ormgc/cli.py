@@ -1,5 +1,6 @@
-"""The ``ormgc`` command: ``run`` measures, ``shapes`` lists workloads, ``pythons`` finds them,
-``pyperf`` times them with pyperf, ``compare`` puts the Python versions side by side."""
+"""The ``ormgc`` command: ``run`` measures, ``advise`` recommends a setting (ormgc.cli_advise),
+``shapes`` lists workloads, ``pythons`` finds them, ``pyperf`` times them with pyperf,
+``compare`` puts the Python versions side by side."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
+from ormgc.cli_advise import add_advise, run_advise
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.debian_python import INSTALLABLE
@@ -335,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
     _add_run(commands)
+    add_advise(commands)
     commands.add_parser(
         "shapes",
         help="list the workload shapes with their descriptions",
@@ -367,7 +370,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args, args.forwarded = parser.parse_known_args(argv)  # only pyperf passes options on
     if args.forwarded and args.command != "pyperf":
         parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
-    commands = {"run": _run, "shapes": _shapes, "pythons": _pythons}
+    commands = {"run": _run, "advise": run_advise, "shapes": _shapes, "pythons": _pythons}
     commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
     try:
         return commands[args.command](args)

@@ -1,0 +1,299 @@
+"""``ormgc advise``: its options, and the command (sweep: ormgc.runs.advise; verdict and table:
+ormgc.views.advice)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import orm_fixtures
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
+from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
+from ormgc.errors import UsageError
+from ormgc.results import check_writable, write_json_atomic
+from ormgc.runs import advise
+from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.runner import Scenario, databases_for
+from ormgc.runs.workloads import workload_scenarios
+from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, format_advice, recommend
+from ormgc.views.stats import paired_ratio, versus
+
+try:  # exact mode (valgrind: ormgc run --exact), once it is merged
+    from ormgc.runs.exact_records import add_exact_argument
+except ImportError:  # pragma: no cover
+    add_exact_argument = None
+
+
+def _whole(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _percent(low: float, high: float):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> float:
+        try:
+            value = float(text.rstrip("%"))
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"need a percentage from {low:g} to {high:g}, got {text!r}"
+            )
+        return value / 100
+
+    return parse
+
+
+def _pause(text: str) -> Optional[float]:
+    if text == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"need milliseconds above 0 or 'none', got {text!r}")
+    return value
+
+
+def add_advise(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "advise",
+        help="which GC setting should I use? sweep the settings, recommend one",
+        description="Sweep GC settings (first threshold 700 ... 1,000,000, three-threshold "
+        "settings, disabled; freeze on and off) over one workload, interleaved in fresh "
+        "processes, and recommend the smallest setting that wins back --min-win of the CPU "
+        "time disabled saves within the memory and pause bounds.",
+    )
+    parser.add_argument("--orm", choices=orm_fixtures.ORMS, help="ORM (default sqlalchemy)")
+    parser.add_argument("--db", help="database, as for ormgc run (default: the ORM's)")
+    parser.add_argument(
+        "--shape", default="seed_loop", help="built-in workload (default seed_loop; request_loop)"
+    )
+    parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
+    parser.add_argument("--rows", type=_whole, default=DEFAULT_ROWS, help="dataset rows")
+    parser.add_argument("--load", type=_whole, default=DEFAULT_LOAD, help="objects loaded")
+    parser.add_argument(
+        "--requests", type=_whole, default=DEFAULT_REQUESTS, help="request loop: requests"
+    )
+    parser.add_argument(
+        "--per-request", type=_whole, default=DEFAULT_PER_REQUEST, help="objects per request"
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        help="another setting to sweep besides the grid (repeatable)",
+    )
+    parser.add_argument(
+        "--freeze",
+        default="both",
+        choices=sorted(advise.FREEZE_CHOICES),
+        help="sweep with the seed's gc.collect(2) + gc.freeze(), without, or both (default)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small grid: default, 3 thresholds, one triple, disabled; 3 rounds",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_whole,
+        help=f"rounds (default {advise.DEFAULT_REPEAT}; --quick {advise.QUICK_REPEAT})",
+    )
+    parser.add_argument(
+        "--min-win",
+        type=_percent(0, 100),
+        default=0.90,
+        metavar="PERCENT",
+        help="share of disabled's CPU saving to win back (default 90)",
+    )
+    parser.add_argument(
+        "--max-memory-growth",
+        type=_percent(0, 1000),
+        default=0.10,
+        metavar="PERCENT",
+        help="peak RSS growth over default allowed (default 10)",
+    )
+    parser.add_argument(
+        "--max-pause",
+        type=_pause,
+        default=None,
+        metavar="MS|none",
+        help="worst GC pause allowed (wall-clock), per request for request loops (default none)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="records_from",
+        type=Path,
+        metavar="ADVICE.json",
+        help="judge the records of an earlier --json again (other bounds), measuring nothing",
+    )
+    parser.add_argument("--python", help="advise for this Python (3.9 ... 3.13, or a path)")
+    parser.add_argument("--profile", default=CURRENT_PROFILE, choices=profiles())
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
+    parser.add_argument("--json", type=Path, help="write the advice and table (JSON)")
+    if add_exact_argument is not None:
+        add_exact_argument(parser)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    orm = args.orm or ("" if args.workload else "sqlalchemy")
+    if args.workload is not None:
+        if args.shape != "seed_loop":
+            raise UsageError("--workload replaces --shape: give one or the other")
+        orms = [orm] if orm else []
+        return workload_scenarios(
+            args.workload, orms, [args.db] if args.db else [], True, args.profile
+        )[0]
+    known = orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]
+    if args.shape not in known:
+        raise UsageError(f"unknown shape {args.shape!r} for {orm}: choose from {', '.join(known)}")
+    requests = args.shape in orm_fixtures.REQUEST_SHAPE_NAMES[orm]
+    needed = args.per_request if requests else args.load
+    if needed > args.rows:
+        option = "--per-request" if requests else "--load"
+        raise UsageError(f"{option} {needed} is more than --rows {args.rows}")
+    db = databases_for([orm], [args.db] if args.db else [])[orm]
+    return Scenario(
+        orm, db, args.shape, args.rows, args.load, args.seed, True, args.profile,
+        args.requests, args.per_request,
+    )  # fmt: skip
+
+
+def build_advice(records: List[Dict[str, Any]], bounds: Bounds, repeat: int) -> Dict[str, Any]:
+    """The advice document (``--json``): recommended setting, bounds, flattening, table."""
+    rows = assess(records, bounds)
+    chosen = recommend(rows, bounds)
+    first = records[0]
+    libraries = first.get("libraries") or {first["orm"]: first.get("orm_version")}
+    versions = ", ".join(f"{name} {version}" for name, version in libraries.items() if name)
+    interp = f"Python {first['python']} ({first['python_build']})" + (
+        f", {versions}" if versions else ""
+    )
+    workload = first.get("workload") or f"{first['orm']} {first['shape']}"
+    code = code_lines(chosen["policy"], chosen["freeze"], chosen["gc_threshold"])
+    return {
+        "recommended": {
+            "policy": chosen["policy"],
+            "freeze": chosen["freeze"],
+            "run": "ormgc run --policy default --policy "
+            + chosen["policy"]
+            + ("" if chosen["freeze"] else " --no-freeze"),
+            "python": first["python"],
+            "reason": chosen["reason"],
+            "code": code,
+            "figures": {k: v for k, v in chosen.items() if k not in ("reason", "excluded_by")},
+        },
+        "interpreter": interp,
+        "workload": workload,
+        "requests": "request_ms" in first,
+        "repeat": repeat,
+        "exact": any(record.get("gc_share") is not None for record in records),
+        "bounds": bounds._asdict(),
+        "flattens_at": flattens_at(rows, chosen["freeze"]),
+        "freeze_alone": _freeze_alone(records),
+        "code": code,
+        "table": rows,
+        "records": records,
+    }
+
+
+def _freeze_alone(records: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """What gc.collect(2) + gc.freeze() alone does: default with it over default without,
+    CPU time paired round by round (None unless both were swept)."""
+    defaults = {r["freeze"]: r for r in records if r["policy"] == "default"}
+    if len(defaults) < 2:
+        return None
+    ratio, ci95 = paired_ratio(
+        [run["cpu_ms"] for run in defaults[True]["runs"]],
+        [run["cpu_ms"] for run in defaults[False]["runs"]],
+    )
+    return versus("default freeze=off", ratio, ci95)
+
+
+def run_advise(args: argparse.Namespace) -> int:
+    bounds = Bounds(args.min_win, args.max_memory_growth, args.max_pause)
+    if args.records_from is not None:
+        return _judge_again(args, bounds)
+    cells = advise.grid_cells(advise.grid_policies(args.quick, args.policy), args.freeze)
+    scenario = _scenario(args)
+    repeat = args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)
+    if args.json is not None:
+        check_writable(args.json)
+    interp = interpreter(args.python, args.profile)
+    exact = advise.exact_interpreter(interp, getattr(args, "exact", None))
+    records = advise.sweep(interp, scenario, cells, repeat, _progress, exact)
+    advice = build_advice(records, bounds, repeat)
+    advice["recommended"]["run"] += _run_options(args)
+    print(format_advice(advice))
+    if args.json is not None:
+        write_json_atomic(args.json, advice)
+        print(f"wrote the advice and {len(records)} records to {args.json}")
+    return 0
+
+
+def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
+    """``--from``: the advice on an earlier sweep's records under these bounds."""
+    try:
+        earlier = json.loads(args.records_from.read_text())
+        records, repeat, run = earlier["records"], earlier["repeat"], earlier["recommended"]["run"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"--from {args.records_from}: not an ormgc advise --json file ({exc})"
+        ) from None
+    if args.json is not None:
+        check_writable(args.json)
+    advice = build_advice(records, bounds, repeat)
+    advice["recommended"]["run"] += _options_of(run)
+    print(format_advice(advice))
+    if args.json is not None:
+        write_json_atomic(args.json, advice)
+        print(f"wrote the advice and {len(records)} records to {args.json}")
+    return 0
+
+
+def _options_of(run: str) -> str:
+    """The workload's options in an earlier advice's ``ormgc run`` command (not its policies)."""
+    words, kept = shlex.split(run)[2:], []
+    while words:
+        word = words.pop(0)
+        if word == "--policy":
+            words.pop(0)
+        elif word != "--no-freeze":
+            kept.append(shlex.quote(word))
+    return "".join(" " + word for word in kept)
+
+
+def _run_options(args: argparse.Namespace) -> str:
+    """The rest of the ``ormgc run`` command that measures the recommended setting again."""
+    if args.workload:
+        parts = [f"--workload {args.workload}"] + ([f"--orm {args.orm}"] if args.orm else [])
+    else:
+        parts = [f"--orm {args.orm or 'sqlalchemy'}", f"--shape {args.shape}"]
+        if args.rows != DEFAULT_ROWS:
+            parts.append(f"--rows {args.rows}")
+        if args.shape in orm_fixtures.REQUEST_SHAPE_NAMES.get(args.orm or "sqlalchemy", ()):
+            parts.append(f"--requests {args.requests} --per-request {args.per_request}")
+        elif args.load != DEFAULT_LOAD:
+            parts.append(f"--load {args.load}")
+        if args.seed != DEFAULT_SEED:
+            parts.append(f"--seed {args.seed}")
+    if args.db:
+        parts.append(f"--db {args.db}")
+    if args.python:
+        parts.append(f"--python {args.python}")
+    parts.append(
+        f"--repeat {args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)}"
+    )
+    return " " + " ".join(parts)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

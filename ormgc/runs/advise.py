@@ -1,0 +1,170 @@
+"""``ormgc advise``'s sweep: a grid of GC settings x freeze on/off, every cell in fresh processes,
+the cells interleaved in rounds with the order rotated (as ``ormgc run --repeat``), each
+cell's times paired round by round with ``default`` and with ``disabled`` of the same freeze
+setting.
+
+All cells of a round run before the next round starts, freeze on and off alike, so that a slow
+spell of the shared machine hits every setting; ``ormgc run`` interleaves the policies of one
+scenario the same way, which is what lets its paired ratios reproduce the advice's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from orm_fixtures import mask_password, serve, served_pid
+from ormgc.errors import UsageError
+from ormgc.runs.envs import Interpreter
+from ormgc.runs.paired import attach_ratios, rotated
+from ormgc.runs.runner import Progress, Scenario, aggregate, run_worker
+from ormgc.views.stats import paired_ratio, versus
+from ormgc.worker.policies import Policy, parse_policies
+
+# The first threshold on a geometric grid from the interpreter's old default up to 10^6, the
+# three-threshold settings seen in the wild, the floor (disabled) and the baseline (default).
+FIRST_THRESHOLDS = (700, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)
+TRIPLES = ("threshold:50000,500,1000", "threshold:200000,30,30")
+QUICK_THRESHOLDS = (2000, 50000, 1000000)
+QUICK_TRIPLES = ("threshold:50000,500,1000",)
+DEFAULT_REPEAT = 5
+QUICK_REPEAT = 3
+FREEZE_CHOICES = {"both": (True, False), "on": (True,), "off": (False,)}
+
+
+class Cell(NamedTuple):
+    """One setting of the grid: a policy, with or without the seed's collect(2) + freeze()."""
+
+    freeze: bool
+    policy: Policy
+
+    @property
+    def label(self) -> str:
+        return f"{self.policy.name} freeze={'on' if self.freeze else 'off'}"
+
+
+def grid_policies(quick: bool, extra: Sequence[str] = ()) -> List[Policy]:
+    """default first (the baseline), the thresholds, the triples, any ``--policy`` extras
+    (an ``adaptive`` policy, a threshold of the user's), disabled last (the floor)."""
+    firsts = QUICK_THRESHOLDS if quick else FIRST_THRESHOLDS
+    triples = QUICK_TRIPLES if quick else TRIPLES
+    texts = ["default", *(f"threshold:{n}" for n in firsts), *triples, *extra, "disabled"]
+    return parse_policies(texts)  # validates the extras: one line for an unknown setting
+
+
+def grid_cells(policies: Sequence[Policy], freeze: str) -> List[Cell]:
+    if freeze not in FREEZE_CHOICES:
+        raise UsageError(f"--freeze {freeze!r}: choose from {', '.join(FREEZE_CHOICES)}")
+    return [Cell(on, policy) for on in FREEZE_CHOICES[freeze] for policy in policies]
+
+
+def _versus_disabled(records: List[Dict[str, Any]]) -> None:
+    """``cpu_vs_disabled``: each record's CPU time paired with the floor's, round by round."""
+    floor = next((record for record in records if record["policy"] == "disabled"), None)
+    if floor is None:
+        return
+    for record in records:
+        ratio, ci95 = paired_ratio(
+            [run["cpu_ms"] for run in record["runs"]], [run["cpu_ms"] for run in floor["runs"]]
+        )
+        record["cpu_vs_disabled"] = versus("disabled", ratio, ci95)
+
+
+def sweep(
+    interp: Interpreter,
+    scenario: Scenario,
+    cells: List[Cell],
+    repeat: int,
+    progress: Progress,
+    exact: Optional[Interpreter] = None,
+) -> List[Dict[str, Any]]:
+    """Measure every cell ``repeat`` times, interleaved in rotated rounds; one record per cell
+    (medians, counts checked identical, ratios to default and disabled of its freeze setting).
+
+    ``exact``: an interpreter set up for valgrind (ormgc.runs.valgrind); each cell is then also
+    run once under callgrind, whose instruction counts and GC share are deterministic.
+    """
+    with contextlib.ExitStack() as servers:
+        db = scenario.db
+        if scenario.orm:  # the embedded MongoDB server runs for the whole sweep
+            db = servers.enter_context(serve(scenario.orm, scenario.db))
+        served = scenario._replace(db=db)
+        if not served.workload:
+            progress(
+                f"preparing {served.orm} dataset on {mask_password(served.db)} "
+                f"({served.rows} rows) with {interp.label}"
+            )
+            run_worker(interp, served.spec("prepare"))
+        runs = _rounds(interp, served, cells, repeat, progress)
+        records = []
+        for cell in cells:
+            record = aggregate(runs[cell])
+            if not record["counts_identical"]:
+                progress(f"warning: GC counts differ across rounds of {cell.label}")
+            records.append(record)
+        for on in dict.fromkeys(cell.freeze for cell in cells):
+            group = [record for record in records if record["freeze"] is on]
+            attach_ratios(group, "default")
+            _versus_disabled(group)
+        if exact is not None:
+            _attach_exact(exact, served, cells, records, progress)
+        return records
+
+
+def _rounds(
+    interp: Interpreter, scenario: Scenario, cells: List[Cell], repeat: int, progress: Progress
+) -> Dict[Cell, List[Dict[str, Any]]]:
+    runs: Dict[Cell, List[Dict[str, Any]]] = {cell: [] for cell in cells}
+    total, done, started = len(cells) * repeat, 0, time.monotonic()
+    for round_index in range(repeat):
+        for cell in rotated(cells, round_index):
+            spec = scenario._replace(freeze=cell.freeze).spec("measure", cell.policy)
+            spec["server_pid"] = served_pid(scenario.db)
+            run = run_worker(interp, spec)
+            runs[cell].append(run)
+            done += 1
+            eta = (time.monotonic() - started) / done * (total - done)
+            progress(
+                f"[{done}/{total}] {cell.label}: {run['collections_total']} collections, "
+                f"{run['cpu_ms']:.0f} ms CPU (ETA {eta:.0f} s)"
+            )
+    return runs
+
+
+_EXACT_FIELDS = ("instructions", "gc_instructions", "gc_share")
+
+
+def _attach_exact(
+    exact: Interpreter,
+    scenario: Scenario,
+    cells: List[Cell],
+    records: List[Dict[str, Any]],
+    progress: Progress,
+) -> None:
+    """One callgrind run per cell: its instruction counts join the cell's record."""
+    for index, (cell, record) in enumerate(zip(cells, records), 1):
+        spec = scenario._replace(freeze=cell.freeze).spec("measure", cell.policy)
+        spec["server_pid"] = served_pid(scenario.db)
+        progress(f"[exact {index}/{len(cells)}] {cell.label} under valgrind")
+        run = run_worker(exact, spec)
+        record.update({field: run.get(field) for field in _EXACT_FIELDS})
+
+
+def exact_interpreter(interp: Interpreter, mode: Optional[str]) -> Optional[Interpreter]:
+    """``interp`` set up for valgrind when ``--exact`` was given (and exact mode exists)."""
+    if not mode:
+        return None
+    from ormgc.runs.valgrind import exact_setup  # exact mode: ormgc run --exact
+
+    return interp._replace(exact=exact_setup(mode))  # type: ignore[call-arg]
+
+
+def split_by_freeze(
+    records: List[Dict[str, Any]],
+) -> List[Tuple[bool, List[Dict[str, Any]]]]:
+    """The records per freeze setting, in the order measured."""
+    groups: Dict[bool, List[Dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(record["freeze"], []).append(record)
+    return list(groups.items())
