@@ -64,6 +64,25 @@ def compare(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "ormgc", "compare", *session.posargs)
 
 
+# The threshold curve (results/thresholds/<X.Y>.json): the seed scenario under first thresholds
+# from CPython's old default to 1,000,000; counts are deterministic, the times are medians of 3.
+THRESHOLD_SWEEP = ["default", "disabled"] + [
+    f"threshold:{n}"
+    for n in (700, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+]
+
+
+@nox.session(python=False)
+def thresholds(session: nox.Session) -> None:
+    """Sweep the first GC threshold (700 ... 1,000,000) on every Python: results/thresholds/."""
+    versions = session.posargs or PYTHONS
+    policies = [arg for policy in THRESHOLD_SWEEP for arg in ("--policy", policy)]
+    for version in versions:
+        output = f"results/thresholds/{version}.json"
+        session.run(sys.executable, "-m", "ormgc", "run", "--python", version, *policies,
+                    "--repeat", "3", "--json", output)  # fmt: skip
+
+
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite in the suite's own environment (.venv, as ./dev makes it)."""
