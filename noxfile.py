@@ -4,6 +4,8 @@
     nox -s bench-3.12 -- --quick              one version, in minutes
     nox -s bench -- --quick --orm sqlalchemy  options after -- go to `ormgc pyperf`
     nox -s compare                            Markdown table across versions, pyperf compare_to
+    nox -s thresholds                         the first threshold swept, 700 ... 1,000,000
+    nox -s report                             the charts: results/report/index.html
 
 Importing this file links the interpreters pyenv holds into .pythons/ and puts that first on
 PATH, so nox finds python3.X without a manual step. A missing interpreter fails the run in CI
@@ -81,6 +83,12 @@ def thresholds(session: nox.Session) -> None:
         output = f"results/thresholds/{version}.json"
         session.run(sys.executable, "-m", "ormgc", "run", "--python", version, *policies,
                     "--repeat", "3", "--json", output)  # fmt: skip
+
+
+@nox.session(python=False)
+def report(session: nox.Session) -> None:
+    """Draw the report (index.html + PNG charts) from results/ into results/report/."""
+    session.run(sys.executable, "-m", "ormgc", "report", *session.posargs)
 
 
 @nox.session(python=False)
