@@ -124,14 +124,15 @@ def scaling_chart(results: ResultSet, out: Path) -> Drawn:
         for column, label in enumerate(labels):
             ax = axes[row][column]
             ax.set_xscale("log")
+            plain_log(ax, "x")
             if column == 1:
                 ax.set_yscale("log")
+                plain_log(ax)
             ax.set_xlabel("rows in the table (a fifth loaded; log scale)")
             ax.set_ylabel(label)
             ax.set_title(orm, fontsize=10)
             ax.grid(alpha=0.3)
         axes[row][0].set_ylim(bottom=0)
-        axes[row][0].legend(title="GC policy", fontsize=7, title_fontsize=7)
         default = sorted((r for r in mine if r["policy"] == "default"), key=lambda r: r["rows"])
         if default and default[0]["rows"] in off and default[-1]["rows"] in off:
             small, big = default[0], default[-1]
@@ -145,49 +146,60 @@ def scaling_chart(results: ResultSet, out: Path) -> Drawn:
     caption = (
         f"ormgc run --rows 1000,...: the published loop, each size in fresh processes, median of "
         f"{first.get('repeat', 1)}, Python {first['python']}; CPU time of the client process "
-        f"(the embedded MongoDB server's own work is not in it). Source: "
+        f"(the embedded MongoDB server's own work is not in it); pauses are wall time, longer "
+        f"when the shared machine is busy. Source: "
         f"{results.rel(results.scaling.files)}. Machine: {machines(records)}."
     )
-    finish(fig, out, slug, question, caption)
+    finish(fig, out, slug, question, caption, legend=axes[0][0])
     return Chart(slug, question, caption, "; ".join(findings))
 
 
 def overhead_chart(results: ResultSet, out: Path) -> Drawn:
     slug, question = "suite-overhead", "Does the suite's own cost per row stay flat as sizes grow?"
-    if results.overhead is None:
-        return Missing(slug, question, "needs results/scaling/overhead.json "
+    if not results.overheads:
+        return Missing(slug, question, "needs results/scaling/overhead-<orm>.json "
                        "(scripts/bench_scaling_overhead.py --json)")  # fmt: skip
-    sizes: List[Dict[str, Any]] = results.overhead["sizes"]
-    x = [size["rows"] for size in sizes]
     fig, axes = figure(2, height=4.2)
     panels = (
-        ("build_us_per_row", "dataset build time per row (µs)"),
+        ("build_us_per_row", "dataset build time per row (µs, log scale)"),
         ("probe_us_per_object", "probe cost per loaded object (µs)"),
     )
-    for ax, (field, label) in zip(axes, panels):
-        y = [size[field] for size in sizes]
-        ax.plot(x, y, marker="o", color="#0072B2")
-        bar_labels_line(ax, x, y)
+    findings, described = [], []
+    for index, overhead in enumerate(results.overheads):
+        sizes: List[Dict[str, Any]] = overhead["sizes"]
+        orm = overhead.get("orm", "sqlalchemy")
+        x = [size["rows"] for size in sizes]
+        for ax, (field, _) in zip(axes, panels):
+            y = [size[field] for size in sizes]
+            ax.plot(x, y, marker="o", color=VERSION_COLOURS[(index * 3 + 4) % 8], label=orm)
+            bar_labels_line(ax, x, y)
+        build = [s["build_us_per_row"] for s in sizes if s["rows"] >= 10_000]
+        if build:
+            findings.append(
+                f"{orm}: build {min(build):.1f}-{max(build):.1f} µs per row from 10,000 rows "
+                f"up, probe {max(s['probe_share_model'] for s in sizes):.2%} of the query at most"
+            )
+        described.append(f"{orm}: {overhead.get('machine')}, Python {overhead.get('python')}")
+    for ax, (_, label) in zip(axes, panels):
         ax.set_xscale("log")
-        ax.set_ylim(bottom=0, top=max(y) * 1.25)
+        plain_log(ax, "x")
+        if "log" in label:
+            ax.set_yscale("log")
+            plain_log(ax)
+            ax.set_ylim(top=ax.get_ylim()[1] * 2)
+        else:
+            ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.25)
         ax.set_xlabel("rows in the dataset (log scale)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    build = [s["build_us_per_row"] for s in sizes if s["rows"] >= 10_000]
-    finding = (
-        f"build {min(build):.1f}-{max(build):.1f} µs per row from 10,000 rows up; probe "
-        f"{max(s['probe_share_model'] for s in sizes):.2%} of the query at most"
-        if build
-        else ""
-    )
     caption = (
-        "SQLite dataset built from scratch by the fixture's real path (generate, bulk insert, "
-        "verify, rename); probe priced by its cost model (fixed + per-collection callbacks) "
-        f"over the loaded objects. Source: {results.rel([results.overhead_file])}. Machine: "
-        f"{results.overhead.get('machine', 'unknown')}, Python {results.overhead.get('python')}."
+        "Datasets built from scratch by the fixtures' real path (SQLite: generate, bulk insert, "
+        "verify, rename; MongoDB: insert_many into the embedded server, verify); the probe "
+        "priced by its cost model (fixed + per-collection callbacks) over the loaded objects. "
+        f"Source: {results.rel(results.overhead_files)}. Machine: {'; '.join(described)}."
     )
-    finish(fig, out, slug, question, caption)
-    return Chart(slug, question, caption, finding)
+    finish(fig, out, slug, question, caption, legend=axes[0])
+    return Chart(slug, question, caption, "; ".join(findings))
 
 
 def bar_labels_line(ax: Any, x: Sequence[float], y: Sequence[float]) -> None:

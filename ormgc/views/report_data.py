@@ -1,10 +1,10 @@
 """What ``ormgc report`` reads from a results folder, checked; each kind may be missing.
 
 ``pyperf/<machine>/<X.Y>.json`` (times) and ``<X.Y>.probe.json`` (GC counts, pauses),
-``thresholds/<X.Y>.json`` (the threshold sweep), ``scaling/*.json`` (result sizes, plus
-``overhead.json`` from scripts/bench_scaling_overhead.py), ``seed/vm.json`` (beside the published
-figures), and records of the exact (``exact/``) and paired (``paired/``) modes where present.
-A file that is there but unreadable stops the report with one line naming it.
+``thresholds/<X.Y>.json`` (the threshold sweep), ``scaling/*.json`` (result sizes; and
+``overhead-<orm>.json`` from scripts/bench_scaling_overhead.py), ``seed/vm.json`` (beside the
+published figures), and records of the exact (``exact/``) and paired (``paired/``) modes
+where present. A file that is there but unreadable stops the report with one line naming it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 from ormgc.errors import OrmGcError, UsageError
 
@@ -87,8 +87,8 @@ class ResultSet(NamedTuple):
     timing_files: List[Path]
     thresholds: Source
     scaling: Source
-    overhead: Optional[Record]
-    overhead_file: Optional[Path]
+    overheads: List[Record]  # scripts/bench_scaling_overhead.py --json, one per ORM
+    overhead_files: List[Path]
     seed: Source
     exact: Source
     paired: Source
@@ -170,13 +170,12 @@ def load(root: Path) -> ResultSet:
     folder = root / "pyperf" / machine
     probe_files = sorted(folder.glob("*.probe.json")) if machine else []
     timings, timing_files = _timings(folder) if machine else ([], [])
-    scaling_files = sorted(
-        p for p in (root / "scaling").glob("*.json") if p.name != "overhead.json"
-    )
-    overhead_file = root / "scaling" / "overhead.json"
-    overhead = read_json(overhead_file) if overhead_file.exists() else None
-    if overhead is not None and not (isinstance(overhead, dict) and "sizes" in overhead):
-        raise OrmGcError(f"{overhead_file} is not what scripts/bench_scaling_overhead.py writes")
+    scaling = sorted((root / "scaling").glob("*.json"))
+    overhead_files = [path for path in scaling if path.name.startswith("overhead")]
+    overheads = [read_json(path) for path in overhead_files]
+    for path, overhead in zip(overhead_files, overheads):
+        if not (isinstance(overhead, dict) and isinstance(overhead.get("sizes"), list)):
+            raise OrmGcError(f"{path} is not what scripts/bench_scaling_overhead.py writes")
     seed_file = root / "seed" / "vm.json"
     return ResultSet(
         root=root,
@@ -185,9 +184,9 @@ def load(root: Path) -> ResultSet:
         timings=timings,
         timing_files=timing_files,
         thresholds=_source(sorted((root / "thresholds").glob("*.json"))),
-        scaling=_source(scaling_files),
-        overhead=overhead,
-        overhead_file=overhead_file if overhead is not None else None,
+        scaling=_source([path for path in scaling if path not in overhead_files]),
+        overheads=overheads,
+        overhead_files=overhead_files,
         seed=_source([seed_file] if seed_file.exists() else []),
         exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
