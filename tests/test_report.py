@@ -149,6 +149,7 @@ def test_the_page_in_chromium_loads_every_image_and_link(
     found = report_site.check_report(committed_report, screenshot=shot)
     assert found["images"] == len(CHARTS)
     assert png_size(shot)[0] >= 1000
+    assert report_site.main([str(committed_report)]) == 0  # the README's command
     # Published layout: the asv site at the root, the report in report/, linked both ways.
     site = _fake_asv_site(tmp_path / "html")
     results = results_with(tmp_path, "seed")
@@ -164,3 +165,27 @@ def test_the_page_in_chromium_loads_every_image_and_link(
     (site / "index.html").unlink()
     with pytest.raises(SiteError, match="broken link"):
         report_site.check_report(site, "report/index.html")
+
+
+def test_gc_share_is_exact_where_measured_then_paired_then_from_timings(tmp_path: Path) -> None:
+    import json
+
+    from ormgc.views import report_data
+    from ormgc.views.charts_versions import _gc_share
+
+    results = results_with(tmp_path, "pyperf")
+    base = {"python": "3.11.7", "orm": "sqlalchemy", "shape": "seed_loop", "rows": 100_000}
+    base.update(loaded=20_000, collections_total=0)
+    paired = dict(base, policy="disabled")
+    paired["cpu_vs_baseline"] = {"baseline": "default", "ratio": 0.6, "ci95": [0.55, 0.65]}
+    (results / "paired").mkdir()
+    (results / "paired" / "3.11.json").write_text(json.dumps([paired]))
+    share = _gc_share(report_data.load(results), "3.11", "sqlalchemy", "default")
+    assert share[3] == "paired" and share[:3] == pytest.approx((0.4, 0.35, 0.45))
+    (results / "exact").mkdir()
+    exact = dict(base, policy="default", collections_total=1708, gc_share=0.42)
+    (results / "exact" / "3.11.json").write_text(json.dumps([exact]))
+    loaded = report_data.load(results)
+    assert _gc_share(loaded, "3.11", "sqlalchemy", "default") == (0.42, None, None, "exact")
+    point, low, high, how = _gc_share(loaded, "3.9", "sqlalchemy", "default")
+    assert how == "timing" and low < point < high

@@ -103,6 +103,13 @@ def finish(fig: Any, out: Path, slug: str, question: str, caption: str, legend: 
     plt.close(fig)
 
 
+def ms(value: float) -> str:
+    """A duration in ms for a sentence: two decimals below 1 ms, whole ms from 10."""
+    return (
+        f"{value:.2f} ms" if value < 1 else f"{value:.1f} ms" if value < 10 else f"{value:,.0f} ms"
+    )
+
+
 def log_safe(values: Sequence[Optional[float]]) -> List[float]:
     """Zeros and missing values become NaN, so a log axis leaves a gap instead of failing."""
     return [v if v is not None and v > 0 else math.nan for v in values]

@@ -17,6 +17,7 @@ from ormgc.views.charts_common import (
     finish,
     grid_figure,
     log_safe,
+    ms,
     plain_log,
     policy_colour,
     policy_order,
@@ -62,9 +63,9 @@ def threshold_chart(results: ResultSet, out: Path) -> Drawn:
         if curve and off is not None:
             first, last = curve[0], curve[-1]
             findings.append(
-                f"{version}: {first['collections_total']} collections and {first['cpu_ms']:.0f} "
-                f"ms at {x[0]:.0f}, {last['collections_total']} and {last['cpu_ms']:.0f} ms at "
-                f"{x[-1]:.0f}, GC off {off['cpu_ms']:.0f} ms"
+                f"{version}: {first['collections_total']:,} collections and {ms(first['cpu_ms'])} "
+                f"at {x[0]:,.0f}, {last['collections_total']} and {ms(last['cpu_ms'])} at "
+                f"{x[-1]:,.0f}, GC off {ms(off['cpu_ms'])}"
             )
     for ax, (_, label, log_y) in zip(axes, panels):
         ax.set_xscale("log")
@@ -138,8 +139,8 @@ def scaling_chart(results: ResultSet, out: Path) -> Drawn:
             small, big = default[0], default[-1]
             findings.append(
                 f"{orm} default: GC {_share(small, off[small['rows']]):.0f}% of CPU and worst "
-                f"pause {small['pause_ms']['max']:.1f} ms at {small['rows']:,} rows, "
-                f"{_share(big, off[big['rows']]):.0f}% and {big['pause_ms']['max']:.0f} ms at "
+                f"pause {ms(small['pause_ms']['max'])} at {small['rows']:,} rows, "
+                f"{_share(big, off[big['rows']]):.0f}% and {ms(big['pause_ms']['max'])} at "
                 f"{big['rows']:,}"
             )
     first = records[0]

@@ -16,6 +16,7 @@ from ormgc.views.charts_common import (
     finish,
     grid_figure,
     log_safe,
+    ms,
     plain_log,
     policy_colour,
     policy_order,
@@ -68,7 +69,8 @@ def _grouped(
             (value(version, policy) for version in versions) if p and p[0]]  # fmt: skip
     if tops:  # room above the tallest bar for its label
         ax.set_ylim(top=max(tops) * (2.0 if ax.get_yscale() == "log" else 1.12))
-    ax.set_xticks(x, [f"Python {v}" for v in versions])
+    ax.set_xticks(x, versions)
+    ax.set_xlabel("Python version")
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -79,7 +81,7 @@ def collections_chart(results: ResultSet, out: Path) -> Drawn:
         return Missing(slug, question, "needs results/pyperf/<machine>/<X.Y>.probe.json")
     policies = [p for p in policy_order([r["policy"] for r in records]) if p != "disabled"]
     index = {(minor(r["python"]), r["orm"], r["policy"]): r for r in records}
-    fig, axes = figure(len(orms), height=4.6)
+    fig, axes = figure(len(orms), height=4.6, width=min(16.0, 5.5 * max(2, len(orms))))
     for ax, orm in zip(axes, orms):
         ax.set_yscale("log")
 
@@ -222,7 +224,7 @@ def pauses_chart(results: ResultSet, out: Path) -> Drawn:
         ]
         if worst:
             findings.append(
-                f"{orm} default: worst pause {min(worst):.1f}-{max(worst):.1f} ms across versions"
+                f"{orm} default: worst pause {ms(min(worst))} to {ms(max(worst))} across versions"
             )
     caption = (
         "Each collection's start-to-stop time from gc.callbacks, in the ormgc run record of the "

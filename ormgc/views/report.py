@@ -43,7 +43,7 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 figure { margin: 2.2em 0; } img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-figcaption { font-size: 0.9em; color: #444; } .finding { font-weight: 600; }
+figcaption { font-size: 0.9em; color: #444; } .finding { background: #f4f8fb; padding: 0.5em 1em; }
 .missing { background: #fff6e0; border-left: 4px solid #e69f00; padding: 0.6em 1em; }
 nav a { margin-right: 1.2em; }
 """
@@ -57,7 +57,9 @@ def _section(drawn: Drawn) -> str:
             f'<p class="missing">Not drawn: this results folder has no such results '
             f"({html.escape(drawn.note)}).</p></section>"
         )
-    finding = f'<p class="finding">{html.escape(drawn.finding)}</p>' if drawn.finding else ""
+    finding = (
+        f'<p class="finding">In numbers: {html.escape(drawn.finding)}.</p>' if drawn.finding else ""
+    )
     return (
         f'<section id="{drawn.slug}"><h2>{question}</h2>{finding}<figure>'
         f'<img src="{drawn.slug}.png" alt="{question}">'
