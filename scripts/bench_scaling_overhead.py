@@ -6,7 +6,8 @@ scratch folder (generate, bulk insert, verify, rename); ``--orm mongoengine``: a
 database on the embedded server (insert_many, verify), dropped afterwards. Then run the seed
 query bare and inside the probe and price the probe with bench_probe_overhead's cost model
 (fixed cost + per-collection callbacks), per loaded object and as a share of the query. Exits
-non-zero if the build time per row from 10,000 rows up varies by more than --max-ratio (the
+non-zero if the build time per row from 10,000 rows up (SQLite: this process's CPU time;
+MongoDB: wall time, the server being another process) varies by more than --max-ratio (the
 1,000-row build is mostly fixed cost: reported, not judged). ``--json FILE`` keeps the figures.
 """
 
@@ -117,12 +118,19 @@ def main() -> int:
                 f"{size['probe_share_model']:.3%}",
                 flush=True,
             )
-    judged = [size["build_us_per_row"] for size in figures if size["rows"] >= JUDGED_FROM]
+    # SQLite builds in this process: its CPU time is the build's cost, which a busy machine's
+    # other processes cannot stretch. The MongoDB server works in its own process: wall time.
+    clock = "CPU" if args.orm == "sqlalchemy" else "wall"
+    judged = [
+        (size["build_cpu_s"] if clock == "CPU" else size["build_s"]) / size["rows"]
+        for size in figures
+        if size["rows"] >= JUDGED_FROM
+    ]
     ratio = max(judged) / min(judged) if judged else 1.0
     probe = [size["probe_us_per_object"] for size in figures]
     verdict = f"max/min = {ratio:.2f} (target <= {args.max_ratio:g})" if judged else "not judged"
     print(
-        f"build time per row from {JUDGED_FROM} rows up: {verdict}; "
+        f"build {clock} time per row from {JUDGED_FROM} rows up: {verdict}; "
         f"probe per object max/min = {max(probe) / min(probe):.2f}"
     )
     if args.json is not None:

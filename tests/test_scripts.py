@@ -60,7 +60,7 @@ def test_scaling_overhead_benchmark(tmp_path: Path) -> None:
     sizes = json.loads(output.read_text())["sizes"]
     assert [(s["rows"], s["loaded"]) for s in sizes] == [(1000, 200), (2000, 400)]
     assert all(s["build_us_per_row"] > 0 and s["probe_share_model"] > 0 for s in sizes)
-    assert "build time per row" in done.stdout
+    assert "build CPU time per row" in done.stdout
 
 
 def test_machine_noise_benchmark(tmp_path: Path) -> None:

@@ -182,11 +182,14 @@ def overhead_chart(results: ResultSet, out: Path) -> Drawn:
             cpu = [size["build_cpu_s"] / size["rows"] * 1e6 for size in sizes]
             axes[0].plot(x, cpu, marker="s", linestyle="--", color=colour, label=f"{orm}: CPU")
             bar_labels_line(axes[0], x, cpu, "{:.0f}")
-        build = [s["build_us_per_row"] for s in sizes if s["rows"] >= 10_000]
-        if build:
+        judged = [s for s in sizes if s["rows"] >= 10_000]
+        if judged:
+            build = [s["build_us_per_row"] for s in judged]
+            cpu = [s["build_cpu_s"] / s["rows"] * 1e6 for s in judged if "build_cpu_s" in s]
             findings.append(
-                f"{orm}: build {min(build):.1f}-{max(build):.1f} µs per row from 10,000 rows "
-                f"up, probe {max(s['probe_share_model'] for s in sizes):.2%} of the query at most"
+                f"{orm} from 10,000 rows up: build {min(build):.0f}-{max(build):.0f} µs per row"
+                + (f" ({min(cpu):.0f}-{max(cpu):.0f} µs of CPU)" if cpu else "")
+                + f", probe at most {max(s['probe_share_model'] for s in judged):.2%} of the query"
             )
         described.append(f"{orm}: {overhead.get('machine')}, Python {overhead.get('python')}")
     for ax, (_, label, _) in zip(axes, panels):
