@@ -17,6 +17,7 @@ DPI = 100
 POLICY_ORDER = ("default", "threshold:50000", "disabled")
 # Colour-blind-safe (Okabe-Ito), fixed per policy across every chart.
 POLICY_COLOURS = {"default": "#D55E00", "threshold:50000": "#0072B2", "disabled": "#009E73"}
+ORM_COLOURS = {"sqlalchemy": "#0072B2", "mongoengine": "#D55E00", "django": "#009E73"}
 VERSION_COLOURS = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#999999",
 )  # fmt: skip
@@ -54,6 +55,12 @@ def policy_order(policies: Sequence[str]) -> List[str]:
         return len(POLICY_ORDER) + 1, 0.0, policy
 
     return sorted(dict.fromkeys(policies), key=key)
+
+
+def orm_order(orms: Sequence[str]) -> List[str]:
+    """The suite's order (SQLAlchemy, MongoEngine, Django), then any other by name."""
+    known = list(ORM_COLOURS)
+    return sorted(dict.fromkeys(orms), key=lambda o: (known.index(o) if o in known else 9, o))
 
 
 def figure(panels: int, height: float = 4.4, width: float = 11.0) -> Tuple[Any, List[Any]]:

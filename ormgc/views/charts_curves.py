@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Sequence, Union
 import numpy as np
 
 from ormgc.views.charts_common import (
+    ORM_COLOURS,
     VERSION_COLOURS,
     Chart,
     Missing,
@@ -18,6 +19,7 @@ from ormgc.views.charts_common import (
     grid_figure,
     log_safe,
     ms,
+    orm_order,
     plain_log,
     policy_colour,
     policy_order,
@@ -99,11 +101,7 @@ def scaling_chart(results: ResultSet, out: Path) -> Drawn:
     records = [r for r in results.scaling.records if r["shape"] == "seed_loop"]
     if not records:
         return Missing(slug, question, "needs results/scaling/*.json (ormgc run --rows 1000,...)")
-    known = ("sqlalchemy", "mongoengine", "django")  # the suite's order: SQLAlchemy first
-    orms = sorted(
-        dict.fromkeys(r["orm"] for r in records),
-        key=lambda o: (o not in known, known.index(o) if o in known else 0, o),
-    )
+    orms = orm_order([r["orm"] for r in records])
     fig, axes = grid_figure(len(orms), 3, height=3.5 * len(orms) + 1.3, width=12)
     findings = []
     for row, orm in enumerate(orms):
@@ -167,25 +165,28 @@ def overhead_chart(results: ResultSet, out: Path) -> Drawn:
     if not results.overheads:
         return Missing(slug, question, "needs results/scaling/overhead-<orm>.json "
                        "(scripts/bench_scaling_overhead.py --json)")  # fmt: skip
-    fig, axes = figure(2, height=4.2)
+    fig, axes = figure(2, height=5.0)
     panels = (
-        ("build_us_per_row", "dataset build time per row (µs)", "{:.0f}"),
-        ("probe_us_per_object", "probe cost per loaded object (µs)", "{:.2f}"),
+        ("build_us_per_row", "dataset build time per row (µs)", ""),
+        ("probe_us_per_object", "probe per loaded object (µs, log scale)", "{:.2f}"),
     )
     findings, described = [], []
-    for index, overhead in enumerate(results.overheads):
+    ranks = orm_order([o.get("orm", "sqlalchemy") for o in results.overheads])
+    overheads = sorted(results.overheads, key=lambda o: ranks.index(o.get("orm", "sqlalchemy")))
+    for index, overhead in enumerate(overheads):
         sizes: List[Dict[str, Any]] = overhead["sizes"]
         orm = overhead.get("orm", "sqlalchemy")
         x = [size["rows"] for size in sizes]
-        colour = VERSION_COLOURS[(index * 3 + 4) % 8]
+        colour = ORM_COLOURS.get(orm, VERSION_COLOURS[index % len(VERSION_COLOURS)])
+        below = index % 2 == 1  # the second ORM's labels under its points: no overlap
         for ax, (field, _, fmt) in zip(axes, panels):
             y = [size[field] for size in sizes]
             ax.plot(x, y, marker="o", color=colour, label=f"{orm}: wall")
-            bar_labels_line(ax, x, y, fmt)
+            if fmt:  # values on the log panel only: on the build panel they would collide
+                bar_labels_line(ax, x, y, fmt, below)
         if all("build_cpu_s" in size for size in sizes):  # this process's CPU, flat if wall isn't
             cpu = [size["build_cpu_s"] / size["rows"] * 1e6 for size in sizes]
             axes[0].plot(x, cpu, marker="s", linestyle="--", color=colour, label=f"{orm}: CPU")
-            bar_labels_line(axes[0], x, cpu, "{:.0f}")
         judged = [s for s in sizes if s["rows"] >= 10_000]
         if judged:
             build = [s["build_us_per_row"] for s in judged]
@@ -199,7 +200,13 @@ def overhead_chart(results: ResultSet, out: Path) -> Drawn:
     for ax, (_, label, _) in zip(axes, panels):
         ax.set_xscale("log")
         plain_log(ax, "x")
-        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.2)  # from zero: flat reads as flat
+        if "log" in label:  # the fixed cost dominates at 1,000 rows: a decade above the rest
+            ax.set_yscale("log")
+            low, high = ax.get_ylim()
+            ax.set_ylim(low / 2, high * 2)
+            plain_log(ax)
+        else:
+            ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.2)  # from zero: flat reads as flat
         ax.set_xlabel("rows in the dataset (log scale)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -214,9 +221,12 @@ def overhead_chart(results: ResultSet, out: Path) -> Drawn:
     return Chart(slug, question, caption, "; ".join(findings))
 
 
-def bar_labels_line(ax: Any, x: Sequence[float], y: Sequence[float], fmt: str) -> None:
+def bar_labels_line(
+    ax: Any, x: Sequence[float], y: Sequence[float], fmt: str, below: bool = False
+) -> None:
     for xi, yi in zip(x, y):
-        ax.annotate(fmt.format(yi), (xi, yi), xytext=(0, 5), textcoords="offset points",
+        offset = (0, -12 if below else 5)
+        ax.annotate(fmt.format(yi), (xi, yi), xytext=offset, textcoords="offset points",
                     ha="center", fontsize=8)  # fmt: skip
 
 
