@@ -4,6 +4,8 @@
     nox -s bench-3.12 -- --quick              one version, in minutes
     nox -s bench -- --quick --orm sqlalchemy  options after -- go to `ormgc pyperf`
     nox -s compare                            Markdown table across versions, pyperf compare_to
+    nox -s thresholds                         the first threshold swept, 700 ... 1,000,000
+    nox -s report                             the charts: results/report/index.html
 
 Importing this file links the interpreters found (PATH, pyenv, uv, the cache's Debian builds
 from ``ormgc pythons --install``) into .pythons/ and puts that first on PATH, so nox finds
@@ -65,6 +67,31 @@ def bench(session: nox.Session) -> None:
 def compare(session: nox.Session) -> None:
     """Compare the versions' results: a Markdown table plus pyperf compare_to between them."""
     session.run(sys.executable, "-m", "ormgc", "compare", *session.posargs)
+
+
+# The threshold curve (results/thresholds/<X.Y>.json): the seed scenario under first thresholds
+# from CPython's old default to 1,000,000; counts are deterministic, the times are medians of 3.
+THRESHOLD_SWEEP = ["default", "disabled"] + [
+    f"threshold:{n}"
+    for n in (700, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
+]
+
+
+@nox.session(python=False)
+def thresholds(session: nox.Session) -> None:
+    """Sweep the first GC threshold (700 ... 1,000,000) on every Python: results/thresholds/."""
+    versions = session.posargs or PYTHONS
+    policies = [arg for policy in THRESHOLD_SWEEP for arg in ("--policy", policy)]
+    for version in versions:
+        output = f"results/thresholds/{version}.json"
+        session.run(sys.executable, "-m", "ormgc", "run", "--python", version, *policies,
+                    "--repeat", "3", "--json", output)  # fmt: skip
+
+
+@nox.session(python=False)
+def report(session: nox.Session) -> None:
+    """Draw the report (index.html + PNG charts) from results/ into results/report/."""
+    session.run(sys.executable, "-m", "ormgc", "report", *session.posargs)
 
 
 @nox.session(python=False)

@@ -1,10 +1,11 @@
 """The ``ormgc`` command: ``run`` measures, ``advise`` recommends a setting (ormgc.cli_advise),
 ``shapes`` lists workloads, ``pythons`` finds them, ``pyperf`` times them with pyperf,
-``compare`` puts the Python versions side by side."""
+``compare`` puts the Python versions side by side, ``report`` draws the charts."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -36,6 +37,12 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _row_counts(text: str) -> List[int]:
+    """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
+    sizes = [_positive_int(part.strip().replace("_", "")) for part in text.split(",")]
+    return list(dict.fromkeys(sizes))
+
+
 def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run",
@@ -62,15 +69,16 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rows",
-        type=_positive_int,
-        default=DEFAULT_ROWS,
-        help=f"rows in the dataset (default {DEFAULT_ROWS})",
+        type=_row_counts,
+        default=[DEFAULT_ROWS],
+        help=f"rows in the dataset, or a comma-separated list of sizes to measure each "
+        f"(result-size scaling: 1000,10000,100000,1000000); default {DEFAULT_ROWS}",
     )
     run.add_argument(
         "--load",
         type=_positive_int,
-        default=DEFAULT_LOAD,
-        help=f"objects the query loads (default {DEFAULT_LOAD})",
+        help=f"objects the query loads (default: a fifth of --rows, as the seed's "
+        f"{DEFAULT_LOAD} of {DEFAULT_ROWS})",
     )
     run.add_argument(
         "--shape",
@@ -173,12 +181,13 @@ def _run(args: argparse.Namespace) -> int:
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
     databases = databases_for(orms, args.db or [])
     shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}
+    smallest = min(args.rows)
     for orm, names in shape_names.items():
         loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm])
-        if loads and args.load > args.rows:
-            raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
-        if len(loads) < len(names) and args.per_request > args.rows:
-            raise UsageError(f"--per-request {args.per_request} is more than --rows {args.rows}")
+        if loads and args.load is not None and args.load > smallest:
+            raise UsageError(f"--load {args.load} is more than --rows {smallest}")
+        if len(loads) < len(names) and args.per_request > smallest:
+            raise UsageError(f"--per-request {args.per_request} is more than --rows {smallest}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     baseline = choose_baseline(args.baseline, policies)
     scenarios = [
@@ -186,8 +195,8 @@ def _run(args: argparse.Namespace) -> int:
             orm,
             databases[orm],
             shape,
-            args.rows,
-            args.load,
+            rows,
+            args.load or max(1, rows * DEFAULT_LOAD // DEFAULT_ROWS),
             args.seed,
             args.freeze,
             args.profile,
@@ -195,6 +204,7 @@ def _run(args: argparse.Namespace) -> int:
             args.per_request,
         )
         for orm in orms
+        for rows in args.rows
         for shape in shape_names[orm]
     ]
     if args.json is not None:
@@ -308,6 +318,43 @@ def _asv_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from ormgc.views.report import Missing, build, link_from_asv_site  # matplotlib: late
+
+    output, asv_link = args.output, None
+    if args.asv_site is not None:
+        output = output or args.asv_site / "report"
+        asv_link = os.path.relpath(args.asv_site / "index.html", output)
+    output = output or args.results / "report"
+    drawn = build(args.results, output, asv_link)
+    if args.asv_site is not None:
+        link_from_asv_site(args.asv_site, os.path.relpath(output / "index.html", args.asv_site))
+    left_out = [d for d in drawn if isinstance(d, Missing)]
+    print(f"wrote {output / 'index.html'}: {len(drawn) - len(left_out)} charts")
+    for missing in left_out:
+        print(f"left out {missing.slug}: {missing.note}")
+    return 0
+
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="a static HTML report with PNG charts from a results folder",
+        description="Draw the charts (collections, time and GC share, threshold curve, pauses, "
+        "scaling, the published figures) from a results folder into index.html + PNGs; a kind "
+        "of result the folder lacks leaves its chart out with a note.",
+    )
+    report.add_argument(
+        "--results", type=Path, default=Path("results"), help="results folder (default %(default)s)"
+    )
+    report.add_argument("--output", type=Path, help="report folder (default: RESULTS/report)")
+    report.add_argument(
+        "--asv-site",
+        type=Path,
+        help="asv's published html folder: put the report in it (report/) and link both ways",
+    )
+
+
 def _add_asv_compare(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser(
         "asv-compare",
@@ -361,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     pythons.add_argument("--strict", action="store_true", help="exit non-zero if one is missing")
     _add_matrix(commands)
     _add_asv_compare(commands)
+    _add_report(commands)
     return parser
 
 
@@ -372,6 +420,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
     commands = {"run": _run, "advise": run_advise, "shapes": _shapes, "pythons": _pythons}
     commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
+    commands["report"] = _report
     try:
         return commands[args.command](args)
     except (OrmGcError, FixtureError) as exc:

@@ -123,6 +123,8 @@ def test_counts_identical_across_five_fresh_runs(shared_cache: Path, tmp_path: P
 
 BAD_INPUT = [
     (["--rows", "0"], "--rows"),
+    (["--rows", "1000,x"], "--rows"),
+    (["--rows", "1000,2000", "--load", "1500"], "more than --rows 1000"),
     (["--rows", "-3"], "--rows"),
     (["--load", "20", "--rows", "10"], "more than --rows"),
     (["--policy", "threshold:abc"], "bad GC threshold"),
@@ -203,3 +205,16 @@ def test_build_notices_reach_the_user(cache: Path) -> None:
     assert "ormgc: building SQLite dataset of 2000 rows" in done.stderr
     again = ormgc("run", *SMALL, "--policy", "default", cache_dir=cache)
     assert "building" not in again.stderr
+
+
+def test_rows_list_measures_each_size_loading_a_fifth(shared_cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scaling.json"
+    done = ormgc(
+        "run", "--rows", "1000,2000", "--policy", "default", "--json", str(out),
+        cache_dir=shared_cache,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    records = json.loads(out.read_text())
+    assert [(r["rows"], r["loaded"]) for r in records] == [(1000, 200), (2000, 400)]
+    assert done.stdout.count("1000 rows, 200 loaded") == 1
+    assert records[0]["collections_total"] < records[1]["collections_total"]

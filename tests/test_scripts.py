@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,19 @@ def test_probe_overhead_benchmark(shared_cache: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cost model: probe overhead" in done.stdout and "A/B" in done.stdout
+
+
+def test_scaling_overhead_benchmark(tmp_path: Path) -> None:
+    output = tmp_path / "overhead.json"
+    done = _script(
+        "bench_scaling_overhead.py", "--rows", "1000,2000", "--rounds", "1", "--json", str(output),
+        cache_dir=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    sizes = json.loads(output.read_text())["sizes"]
+    assert [(s["rows"], s["loaded"]) for s in sizes] == [(1000, 200), (2000, 400)]
+    assert all(s["build_us_per_row"] > 0 and s["probe_share_model"] > 0 for s in sizes)
+    assert "build CPU time per row" in done.stdout
 
 
 def test_machine_noise_benchmark(tmp_path: Path) -> None:

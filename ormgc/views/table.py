@@ -38,7 +38,7 @@ _COLUMNS = (
 
 def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[Dict]:
     """The ``default`` record of the same scenario, which the other policies compare with."""
-    same = ("orm", "shape", "python", "backend", "orm_version")
+    same = ("orm", "shape", "python", "backend", "orm_version", "rows", "loaded")
     for other in records:
         if other["policy"] == "default" and all(other[k] == record[k] for k in same):
             return other
@@ -168,11 +168,12 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             record["python"],
             record["python_build"],
             record["backend"],
+            record["rows"],
             record["orm_version"],
             record.get("orm_speedups", ""),
         )
         groups.setdefault(key, []).append(record)
-    for (python, build, backend, orm_version, speedups), group in groups.items():
+    for (python, build, backend, _, orm_version, speedups), group in groups.items():
         first = group[0]
         heading = (
             f"Python {python} ({build}), {first['orm']} {orm_version}"

@@ -1,0 +1,235 @@
+"""Charts across Python versions x GC policies, from the pyperf matrix (results/pyperf/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ormgc.views.charts_common import (
+    Chart,
+    Missing,
+    bar_labels,
+    bootstrap_median,
+    figure,
+    finish,
+    grid_figure,
+    log_safe,
+    ms,
+    plain_log,
+    policy_colour,
+    policy_order,
+    share_interval,
+)
+from ormgc.views.report_data import ResultSet, machines, minor, version_key
+
+Drawn = Union[Chart, Missing]
+_SHAPE = "seed_loop"  # the published loop: the matrix's common shape
+
+
+def _matrix(results: ResultSet) -> Tuple[List[str], List[str], List[Dict[str, Any]]]:
+    records = [r for r in results.probes.records if r["shape"] == _SHAPE]
+    versions = sorted({minor(r["python"]) for r in records}, key=version_key)
+    orms = list(dict.fromkeys(r["orm"] for r in records))
+    return versions, orms, records
+
+
+def _grouped(
+    ax: Any,
+    versions: Sequence[str],
+    policies: Sequence[str],
+    value: Any,
+    labels: bool = True,
+    fmt: str = "{:.0f}",
+) -> None:
+    """Bars per version (groups) and policy (colours); value(version, policy) -> (y, lo, hi)."""
+    width = 0.8 / max(1, len(policies))
+    x = np.arange(len(versions))
+    for index, policy in enumerate(policies):
+        points = [value(version, policy) for version in versions]
+        heights = [p[0] if p else None for p in points]
+        errors = None
+        if any(p and p[1] is not None for p in points):
+            errors = np.array(
+                [[p[0] - p[1], p[2] - p[0]] if p and p[1] is not None else [0, 0] for p in points]
+            ).T
+        bars = ax.bar(
+            x + (index - (len(policies) - 1) / 2) * width,
+            log_safe(heights) if ax.get_yscale() == "log" else [h or 0 for h in heights],
+            width,
+            yerr=errors,
+            capsize=2,
+            label=policy,
+            color=policy_colour(policy, index),
+        )
+        if labels:
+            bar_labels(ax, bars, [fmt.format(h) if h else "" for h in heights])
+    tops = [p[2] if p[2] is not None else p[0] for policy in policies for p in
+            (value(version, policy) for version in versions) if p and p[0]]  # fmt: skip
+    if tops:  # room above the tallest bar for its label
+        ax.set_ylim(top=max(tops) * (2.0 if ax.get_yscale() == "log" else 1.12))
+    ax.set_xticks(x, versions)
+    ax.set_xlabel("Python version")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def collections_chart(results: ResultSet, out: Path) -> Drawn:
+    slug, question = "collections", "How many GC collections does one query trigger, per Python?"
+    versions, orms, records = _matrix(results)
+    if not records:
+        return Missing(slug, question, "needs results/pyperf/<machine>/<X.Y>.probe.json")
+    policies = [p for p in policy_order([r["policy"] for r in records]) if p != "disabled"]
+    index = {(minor(r["python"]), r["orm"], r["policy"]): r for r in records}
+    fig, axes = figure(len(orms), height=4.6, width=min(16.0, 5.5 * max(2, len(orms))))
+    for ax, orm in zip(axes, orms):
+        ax.set_yscale("log")
+
+        def value(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
+            record = index.get((version, orm, policy))
+            return (record["collections_total"], None, None) if record else None
+
+        _grouped(ax, versions, policies, value)
+        plain_log(ax)
+        ax.set_title(f"{orm}: {records[0]['loaded']:,} objects loaded of {records[0]['rows']:,}")
+        ax.set_ylabel("collections per query (log scale)")
+    finding = "; ".join(
+        f"{orm} {policy}: "
+        + ", ".join(
+            f"{v} {index[v, orm, policy]['collections_total']}"
+            for v in versions
+            if (v, orm, policy) in index
+        )
+        for orm in orms
+        for policy in policies
+    )
+    caption = (
+        f"Deterministic counts from the probe, shape {_SHAPE}; 'disabled' triggers none (not "
+        f"drawn on a log scale). Source: {results.rel(results.probes.files)}. "
+        f"Machine: {machines(records)}."
+    )
+    finish(fig, out, slug, question, caption, legend=axes[0])
+    return Chart(slug, question, caption, finding)
+
+
+def _gc_share(results: ResultSet, version: str, orm: str, policy: str) -> Optional[Tuple]:
+    """(share, lo, hi, how): exact share, else a paired ratio, else the pyperf values."""
+    for record in results.exact.records:
+        same = (minor(record["python"]), record.get("orm"), record.get("shape"))
+        if same == (version, orm, _SHAPE) and record["policy"] == policy:
+            return record["gc_share"], None, None, "exact"
+    for record in results.paired.records:
+        if (minor(record["python"]), record.get("orm"), record.get("shape")) != (
+            version,
+            orm,
+            _SHAPE,
+        ):
+            continue
+        versus = record["cpu_vs_baseline"]
+        interval = versus.get("ci95") or [versus["ratio"], versus["ratio"]]
+        if record["policy"] == policy and versus.get("baseline") == "disabled":
+            share = [1 - 1 / versus["ratio"], 1 - 1 / interval[0], 1 - 1 / interval[1]]
+            return share[0], share[1], share[2], "paired"
+        if record["policy"] == "disabled" and versus.get("baseline") == policy:
+            return 1 - versus["ratio"], 1 - interval[1], 1 - interval[0], "paired"
+    values = {(t.policy): t.values for t in results.timings if (t.python, t.orm) == (version, orm)}
+    if policy in values and "disabled" in values:
+        return (*share_interval(values[policy], values["disabled"]), "timing")
+    return None
+
+
+def time_share_chart(results: ResultSet, out: Path) -> Drawn:
+    slug = "time-and-gc-share"
+    question = "How long does one query take, and how much of it is the GC?"
+    timings = [t for t in results.timings if t.shape == _SHAPE]
+    if not timings:
+        return Missing(slug, question, "needs results/pyperf/<machine>/<X.Y>.json (pyperf)")
+    versions = sorted({t.python for t in timings}, key=version_key)
+    orms = list(dict.fromkeys(t.orm for t in timings))
+    policies = policy_order([t.policy for t in timings])
+    values = {(t.python, t.orm, t.policy): t.values for t in timings}
+    timer = "CPU" if timings[0].timer == "cpu" else "wall-clock"
+    fig, axes = grid_figure(len(orms), 2, height=3.4 * len(orms) + 1.2)
+    hows: Dict[Tuple[str, str, str], str] = {}
+    findings = []
+    for row, orm in enumerate(orms):
+        left, right = axes[row]
+
+        def time_of(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
+            found = values.get((version, orm, policy))
+            return tuple(x * 1e3 for x in bootstrap_median(found)) if found else None
+
+        _grouped(left, versions, policies, time_of, labels=False)
+        left.set_ylabel(f"{timer} time per query (ms)")
+        left.set_title(f"{orm}: median, 95% bootstrap interval")
+        shared = [p for p in policies if p != "disabled"]
+
+        def share_of(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
+            found = _gc_share(results, version, orm, policy)
+            if not found:
+                return None
+            hows[version, orm, policy] = found[3]
+            return (
+                tuple(x * 100 for x in found[:3])
+                if found[1] is not None
+                else (found[0] * 100, None, None)
+            )
+
+        _grouped(right, versions, shared, share_of, labels=False)
+        right.axhline(0, color="#666666", linewidth=0.8)
+        right.set_ylabel("GC share of the query (%)")
+        right.set_title(f"{orm}: share = 1 - time(disabled) / time(policy)")
+        for version in (versions[0], versions[-1]):
+            found = _gc_share(results, version, orm, "default")
+            if found:
+                findings.append(f"{orm} on {version}: GC {found[0]:.0%} of the default query")
+    kinds = list(hows.values())
+    how = ", ".join(f"{kinds.count(kind)} from {kind}" for kind in sorted(set(kinds)))
+    caption = (
+        f"pyperf {timer} time of the query (GC on), {_SHAPE}, {len(timings[0].values)} values per "
+        f"bar; GC shares: {how} (exact = valgrind instructions; timing = bootstrap of pyperf "
+        f"values, noisy on a shared machine). Source: {results.rel(results.timing_files)}. "
+        f"Machine: {machines(results.probes.records)}."
+    )
+    finish(fig, out, slug, question, caption, legend=axes[0][0])
+    return Chart(slug, question, caption, "; ".join(findings))
+
+
+def pauses_chart(results: ResultSet, out: Path) -> Drawn:
+    slug, question = "pauses", "How long does the GC stop the query, at worst and at the 99th pct?"
+    versions, orms, records = _matrix(results)
+    if not records:
+        return Missing(slug, question, "needs results/pyperf/<machine>/<X.Y>.probe.json")
+    policies = [p for p in policy_order([r["policy"] for r in records]) if p != "disabled"]
+    index = {(minor(r["python"]), r["orm"], r["policy"]): r for r in records}
+    fig, axes = grid_figure(len(orms), 2, height=3.4 * len(orms) + 1.2)
+    findings = []
+    for row, orm in enumerate(orms):
+        for column, (key, label) in enumerate((("max", "worst"), ("p99", "99th percentile"))):
+            ax = axes[row][column]
+            ax.set_yscale("log")
+
+            def value(version: str, policy: str, orm: str = orm, key: str = key) -> Optional:
+                record = index.get((version, orm, policy))
+                return (record["pause_ms"][key], None, None) if record else None
+
+            _grouped(ax, versions, policies, value, fmt="{:.1f}")
+            plain_log(ax)
+            ax.set_ylabel(f"{label} pause (ms, log scale)")
+            ax.set_title(f"{orm}: {label} single collection")
+        worst = [
+            index[v, orm, "default"]["pause_ms"]["max"]
+            for v in versions
+            if (v, orm, "default") in index
+        ]
+        if worst:
+            findings.append(
+                f"{orm} default: worst pause {ms(min(worst))} to {ms(max(worst))} across versions"
+            )
+    caption = (
+        "Each collection's start-to-stop time from gc.callbacks, in the ormgc run record of the "
+        f"matrix ({_SHAPE}); 'disabled' has no pauses. Source: "
+        f"{results.rel(results.probes.files)}. Machine: {machines(records)}."
+    )
+    finish(fig, out, slug, question, caption, legend=axes[0][0])
+    return Chart(slug, question, caption, "; ".join(findings))

@@ -1,0 +1,139 @@
+"""``ormgc report``: a static page (index.html + PNG charts) from a results folder.
+
+Every chart is drawn from whatever results the folder holds; a kind that is missing leaves its
+chart out with a note on the page. The report is written to a temporary folder beside the
+output and renamed into place, so a failure (a corrupt result file: one line) leaves the old
+report as it was. No script, no CDN: the page works offline and on GitHub Pages.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, List, Optional, Union
+
+from ormgc.errors import OrmGcError
+from ormgc.views import report_data
+from ormgc.views.charts_common import Chart, Missing
+
+Drawn = Union[Chart, Missing]
+ASV_LINK_MARK = "<!-- ormgc report link -->"
+
+
+def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
+    """The charts in page order (imported late: matplotlib loads only for the report)."""
+    from ormgc.views import charts_curves, charts_versions
+
+    return [
+        charts_versions.collections_chart,
+        charts_versions.time_share_chart,
+        charts_curves.threshold_chart,
+        charts_versions.pauses_chart,
+        charts_curves.scaling_chart,
+        charts_curves.overhead_chart,
+        charts_curves.published_chart,
+    ]
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+figure { margin: 2.2em 0; } img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.9em; color: #444; } .finding { background: #f4f8fb; padding: 0.5em 1em; }
+.missing { background: #fff6e0; border-left: 4px solid #e69f00; padding: 0.6em 1em; }
+nav a { margin-right: 1.2em; }
+"""
+
+
+def _section(drawn: Drawn) -> str:
+    question = html.escape(drawn.question)
+    if isinstance(drawn, Missing):
+        return (
+            f'<section id="{drawn.slug}"><h2>{question}</h2>'
+            f'<p class="missing">Not drawn: this results folder has no such results '
+            f"({html.escape(drawn.note)}).</p></section>"
+        )
+    finding = (
+        f'<p class="finding">In numbers: {html.escape(drawn.finding)}.</p>' if drawn.finding else ""
+    )
+    return (
+        f'<section id="{drawn.slug}"><h2>{question}</h2>{finding}<figure>'
+        f'<img src="{drawn.slug}.png" alt="{question}">'
+        f"<figcaption>{html.escape(drawn.caption)}</figcaption></figure></section>"
+    )
+
+
+def page(drawn: List[Drawn], results: Path, asv_link: Optional[str]) -> str:
+    """The index.html text: a title, links, one section per chart."""
+    links = [f'<a href="#{d.slug}">{html.escape(d.slug.replace("-", " "))}</a>' for d in drawn]
+    if asv_link:
+        links.append(f'<a href="{html.escape(asv_link)}">asv site (history across commits)</a>')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        "<title>orm-gc-bench: what the cyclic GC costs ORM queries</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        "<h1>What does CPython's cyclic GC cost a query that loads many ORM objects?</h1>"
+        f"<p>Built by <code>ormgc report</code> from <code>{html.escape(results.name)}/</code>"
+        " (the same results give the same page). Counts are deterministic; times carry "
+        "their intervals. The asv site (history across commits) is published beside this page."
+        f"</p><nav>{''.join(links)}</nav>"
+        + "".join(_section(d) for d in drawn)
+        + "</body></html>\n"
+    )
+
+
+def build(results: Path, output: Path, asv_link: Optional[str] = None) -> List[Drawn]:
+    """Draw every chart from ``results`` into ``output`` (replaced whole, only on success)."""
+    loaded = report_data.load(results)
+    output = output.resolve()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
+    except OSError as exc:
+        raise OrmGcError(f"cannot write the report beside {output}: {exc.strerror}") from None
+    try:
+        drawn = [make(loaded, scratch) for make in chart_makers()]
+        (scratch / "index.html").write_text(page(drawn, results, asv_link), encoding="utf-8")
+        os.chmod(scratch, 0o755)
+        _replace(scratch, output)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return drawn
+
+
+def _replace(new: Path, output: Path) -> None:
+    """Rename ``new`` to ``output``; an old report is moved aside first, then removed."""
+    old = None
+    if output.exists():
+        old = output.with_name(f".{output.name}-old-{os.getpid()}")
+        output.rename(old)
+    new.rename(output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def link_from_asv_site(asv_html: Path, report_href: str) -> None:
+    """Add a link to the report on asv's index page (once), for the published site."""
+    index = asv_html / "index.html"
+    try:
+        text = index.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OrmGcError(f"no asv site in {asv_html} ({exc.strerror}): run asv publish") from None
+    if ASV_LINK_MARK in text:
+        return
+    link = (
+        f'{ASV_LINK_MARK}<a href="{html.escape(report_href)}" style="position:fixed;right:1em;'
+        "bottom:1em;z-index:1000;background:#0072B2;color:#fff;padding:0.4em 0.8em;"
+        'border-radius:4px">Charts: the GC report</a>'
+    )
+    text, count = re.subn(r"</body>", link + "</body>", text, count=1, flags=re.IGNORECASE)
+    if not count:
+        raise OrmGcError(f"{index} has no </body>: not an asv page")
+    index.write_text(text, encoding="utf-8")
