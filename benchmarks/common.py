@@ -121,6 +121,7 @@ class PreparedLoad:
         """Undo what setup changed, and only that."""
         # asv's timeit may have switched the GC off around us; a control run must see it off.
         self.loaded = None
+        self.policy.finish()  # the adaptive callback out, before the thresholds are restored
         self._stack.close()
         enabled, threshold = self._gc_before
         gc.set_threshold(*threshold)
