@@ -45,7 +45,19 @@ def _split(record: Dict[str, Any]) -> str:
 
 
 def summary(records: List[Dict[str, Any]]) -> str:
+    loads = sorted(
+        run["load_average"][0]
+        for record in records
+        for run in record["runs"]
+        if run.get("load_average")
+    )
     lines = []
+    if loads:
+        lines.append(
+            f"machine load (1-minute average at the end of each run): median "
+            f"{loads[len(loads) // 2]:.1f}, {loads[0]:.1f} to {loads[-1]:.1f}, "
+            f"on {records[0]['machine']}"
+        )
     for record in records:
         where = f"{record['orm']} {record['shape']} {record['policy']}"
         keys = ("cpu_vs_baseline", "wall_vs_baseline")

@@ -151,6 +151,7 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
             **{field: run.get(field) for field in _SPLIT_FIELDS},
             "collections": run["collections"],
             "collected": run["collected"],
+            "load_average": run.get("load_average"),
         }
         for run in runs
     ]

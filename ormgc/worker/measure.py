@@ -143,6 +143,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     record.update(
         {
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
+            "load_average": list(os.getloadavg()),  # 1, 5, 15 min: how shared the machine was
             "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
     )
