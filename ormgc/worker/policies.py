@@ -7,7 +7,7 @@ projects do (``threshold_50000_500_1000`` is the same policy in the asv paramete
 Instagram's set-up, ``gc.freeze()`` at start-up then the collector off, is ``disabled`` with the
 freeze step on (the default; ``--no-freeze`` skips it).
 ``adaptive`` is ``ormgc.adaptive`` installed for the block (first threshold from the interpreter's
-own up to 1,000,000; ``adaptive:700..1000000`` gives both bounds, asv spelling
+own up to 100,000; ``adaptive:700..1000000`` gives both bounds, asv spelling
 ``adaptive_700_1000000``); ``finish()`` removes it and returns the thresholds it went through.
 The pre-measurement step the seed used, ``gc.collect(2)`` then ``gc.freeze()``, is separate
 (``prepare_heap``) so that it is applied uniformly to every policy, or to none.
