@@ -28,9 +28,13 @@ if [ "$what" = all ] || [ "$what" = paired ]; then
     done
 fi
 if [ "$what" = all ] || [ "$what" = rules ]; then
-    for version in 3.11 3.13; do
+    for version in 3.13 3.11; do
         python=$(.venv/bin/python -c "from ormgc.runs.pythons import find_python; print(find_python('$version'))")
         .venv/bin/python scripts/bench_adaptive_rules.py --python "$python" \
             --json "$out/rules-$version.json" >"$out/rules-$version.txt"
     done
+    # the upper bound: how many collections a higher one saves, how much garbage it holds
+    .venv/bin/python scripts/bench_adaptive_rules.py --python "$python" --policy threshold:50000 \
+        --policy adaptive:700..50000 --policy adaptive:700..100000 --policy adaptive:700..1000000 \
+        --json "$out/upper-$version.json" >"$out/upper-$version.txt"
 fi

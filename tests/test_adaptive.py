@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from types import SimpleNamespace
+from typing import Any, Dict, List
 
 import pytest
 
@@ -204,3 +206,21 @@ def test_overhead_script_reports_its_cost_model() -> None:
     assert done.returncode in (0, 1), done.stderr  # 1: over target, a timing: not asserted
     assert "callback per collection:" in done.stdout and "overhead=" in done.stdout
     assert "collections (0 threshold changes)" in done.stdout  # steady garbage: stays at 700
+
+
+def test_readme_example_installs_and_restores(restore_gc: None) -> None:
+    readme = (ROOT / "README.md").read_text()
+    (block,) = [
+        code
+        for code in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if code.startswith("from ormgc import adaptive")
+    ]
+    gc.set_threshold(700, 10, 10)
+    callbacks = list(gc.callbacks)
+    kept: List[Any] = []
+    app = SimpleNamespace(run=lambda: kept.extend([index] for index in range(300_000)))
+    printed: List[Any] = []
+    exec(block, {"app": app, "print": printed.append})
+    (summary,) = printed
+    assert summary["start"] == 700 and summary["max"] == adaptive.DEFAULT_UPPER
+    assert gc.get_threshold() == (700, 10, 10) and gc.callbacks == callbacks
