@@ -13,6 +13,9 @@ Use it in your own application (one file, standard library only; copy it if you 
     ...
     adaptive.remove()            # the thresholds and gc.callbacks exactly as they were
 
+The new threshold applies from the next collection: the collector has already reset its count
+when callbacks run ("stop"). On 3.12+ collections run from the eval breaker, between bytecodes,
+so the callback runs there too; nothing here depends on where.
 ``install`` twice without ``remove`` raises RuntimeError: two rules fighting over one threshold
 would each undo the other. The callback allocates nothing the collector tracks: the thresholds
 it moves between are computed once, as ready-made argument tuples, and it only steps an index.

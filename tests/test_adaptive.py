@@ -224,3 +224,12 @@ def test_readme_example_installs_and_restores(restore_gc: None) -> None:
     (summary,) = printed
     assert summary["start"] == 700 and summary["max"] == adaptive.DEFAULT_UPPER
     assert gc.get_threshold() == (700, 10, 10) and gc.callbacks == callbacks
+
+
+def test_readme_tables_come_from_the_committed_results() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "adaptive_table.py")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| 3.9." in done.stdout and "| live | 1,426 / 0 | 10 / 0 |" in done.stdout
