@@ -1,7 +1,8 @@
 #!/bin/sh
 # The committed results of README "An adaptive GC policy": counts and memory on Python 3.9-3.13
 # (one fresh process per policy: counts are deterministic), then paired timing on 3.11
-# (10 interleaved rounds). Usage: scripts/adaptive_results.sh [counts|paired|rules] (default: all)
+# (10 interleaved rounds), the rules on synthetic workloads, the callback's overhead.
+# Usage: scripts/adaptive_results.sh [counts|paired|rules|overhead] (default: all)
 set -eu
 cd "$(dirname "$0")/.."
 out=results/adaptive
@@ -37,4 +38,10 @@ if [ "$what" = all ] || [ "$what" = rules ]; then
     .venv/bin/python scripts/bench_adaptive_rules.py --python "$python" --policy threshold:50000 \
         --policy adaptive:700..50000 --policy adaptive:700..100000 --policy adaptive:700..1000000 \
         --json "$out/upper-$version.json" >"$out/upper-$version.txt"
+fi
+if [ "$what" = all ] || [ "$what" = overhead ]; then
+    for version in 3.9 3.11 3.13; do
+        python=$(.venv/bin/python -c "from ormgc.runs.pythons import find_python; print(find_python('$version'))")
+        "$python" scripts/bench_adaptive_overhead.py >"$out/overhead-$version.txt"
+    done
 fi
