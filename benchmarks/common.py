@@ -33,6 +33,7 @@ REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measureme
 BACKENDS: Dict[str, Dict[str, Optional[str]]] = {
     "sqlalchemy": {"sqlite": "sqlite", "postgresql": "postgresql"},
     "mongoengine": {"mongodb": None},
+    "django": {"sqlite": "sqlite", "postgresql": "postgresql"},
 }
 # The seed's two settings, the pre-3.13 default threshold named explicitly (3.13's default is
 # 2000, so "default" differs across versions), and the GC off: the baseline of the GC tax.

@@ -7,23 +7,29 @@ interpreter needs only the libraries of the ORM it runs.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from .dataset import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, SCHEMA_VERSION
 from .errors import FixtureError
 from .shapes import Shape
 from .urls import mask_password
 
-ORMS = ("sqlalchemy", "mongoengine")
-DEFAULT_DB = {"sqlalchemy": "sqlite", "mongoengine": "embedded"}  # see mongo_server
+ORMS = ("sqlalchemy", "mongoengine", "django")
+# mongoengine's "embedded": see mongo_server
+DEFAULT_DB = {"sqlalchemy": "sqlite", "mongoengine": "embedded", "django": "sqlite"}
 # Shape names per ORM, heaviest abstraction first; kept here so the CLI can validate names
 # without importing the ORM (tests check it matches the registries).
 SHAPE_NAMES = {
     "sqlalchemy": ("seed_loop", "orm_all", "orm_yield_per", "orm_relationships", "core_rows"),
     "mongoengine": ("seed_loop", "documents_list", "only_fields", "as_pymongo"),
+    "django": ("seed_loop", "list_slice", "iterator", "select_related", "values", "values_list"),
 }
 # Request loops (orm_fixtures.request_loop): many small loads, each leaving cyclic garbage.
-REQUEST_SHAPE_NAMES = {"sqlalchemy": ("request_loop",), "mongoengine": ("request_loop",)}
+REQUEST_SHAPE_NAMES = {
+    "sqlalchemy": ("request_loop",),
+    "mongoengine": ("request_loop",),
+    "django": (),  # not yet: Django's ORM joined after the request loop
+}
 
 __all__ = [
     "DEFAULT_DB",
@@ -41,6 +47,7 @@ __all__ = [
     "open_fixture",
     "orm_of_db",
     "request_shapes",
+    "orms_of_db",
     "serve",
     "served_pid",
     "shapes",
@@ -52,6 +59,17 @@ def _check_orm(orm: str) -> None:
         raise FixtureError(f"unknown ORM {orm!r}: choose from {', '.join(ORMS)}")
 
 
+def _check_django() -> None:
+    """A profile without Django (seed-2022) fails in one line, not with an ImportError."""
+    try:
+        import django  # noqa: F401
+    except ImportError:
+        raise FixtureError(
+            "Django is not installed in the measured environment (it is pinned in "
+            "ormgc/profiles/current.txt)"
+        ) from None
+
+
 def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
     """The fixture of ``orm`` on ``db``: ``ensure()`` builds it, ``describe()`` says what it is."""
     _check_orm(orm)
@@ -59,6 +77,11 @@ def open_fixture(orm: str, db: str, rows: int, seed: int = DEFAULT_SEED) -> Any:
         from .mongoengine_fixture import MongoEngineFixture
 
         return MongoEngineFixture(db, rows, seed)
+    if orm == "django":
+        _check_django()
+        from .django_fixture import DjangoFixture
+
+        return DjangoFixture(db, rows, seed)
     from .sqlalchemy_fixture import SqlAlchemyFixture
 
     return SqlAlchemyFixture(db, rows, seed)
@@ -71,6 +94,11 @@ def shapes(orm: str) -> Dict[str, Shape]:
         from .mongoengine_shapes import SHAPES as MONGOENGINE_SHAPES
 
         return MONGOENGINE_SHAPES
+    if orm == "django":
+        _check_django()
+        from .django_shapes import SHAPES as DJANGO_SHAPES
+
+        return DJANGO_SHAPES
     from .sqlalchemy_shapes import SHAPES
 
     return SHAPES
@@ -79,6 +107,8 @@ def shapes(orm: str) -> Dict[str, Shape]:
 def request_shapes(orm: str) -> Dict[str, Shape]:
     """The request-loop shapes of ``orm`` by name (see ``orm_fixtures.request_loop``)."""
     _check_orm(orm)
+    if not REQUEST_SHAPE_NAMES[orm]:
+        return {}  # and no import: a Django worker must not load SQLAlchemy (see django_fixture)
     if orm == "mongoengine":
         from .mongoengine_shapes import REQUEST_SHAPES as MONGOENGINE_REQUEST_SHAPES
 
@@ -91,15 +121,19 @@ def request_shapes(orm: str) -> Dict[str, Shape]:
 _DB_PREFIXES = {
     "sqlalchemy": ("sqlite", "postgresql"),
     "mongoengine": ("embedded", "mongodb://", "mongodb+srv://"),
+    "django": ("sqlite", "postgresql"),
 }
 
 
+def orms_of_db(db: str) -> Tuple[str, ...]:
+    """Every ORM a ``--db`` value fits, by its scheme (SQL databases fit two)."""
+    return tuple(orm for orm, prefixes in _DB_PREFIXES.items() if db.lower().startswith(prefixes))
+
+
 def orm_of_db(db: str) -> Optional[str]:
-    """The ORM a ``--db`` value belongs to, by its scheme; None if it fits none."""
-    for orm, prefixes in _DB_PREFIXES.items():
-        if db.lower().startswith(prefixes):
-            return orm
-    return None
+    """The first ORM a ``--db`` value fits, by its scheme; None if it fits none."""
+    fits = orms_of_db(db)
+    return fits[0] if fits else None
 
 
 def default_db(orm: str) -> str:

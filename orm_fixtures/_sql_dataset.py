@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Dict, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import insert
 
 from . import dataset
+from ._sql_shared import expected_meta
 from .sqlalchemy_models import Base, Child, Entry, Meta, Parent
 
 _CHUNK = 10_000  # rows per executemany: bounded memory, still one transaction
-
-
-def expected_meta(rows: int, seed: int) -> Dict[str, str]:
-    """The meta table of a complete dataset for (rows, seed)."""
-    return {"schema_version": str(dataset.SCHEMA_VERSION), "rows": str(rows), "seed": str(seed)}
-
-
-def expected_counts(rows: int) -> Dict[str, int]:
-    """Rows per table of a complete dataset."""
-    return {"entry": rows, "child": rows, "parent": dataset.parent_count(rows)}
 
 
 def _qualified_name(conn: Any, table: Any) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 from typing import Any, Dict, Iterator, Optional
 
 import sqlalchemy
@@ -20,24 +19,25 @@ from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from . import dataset
 from ._cache import notify
-from ._sql_dataset import expected_counts, expected_meta, populate
+from ._sql_dataset import populate
+from ._sql_shared import (  # noqa: F401  (is_postgres, schema_name: part of this module's API)
+    CONNECT_TIMEOUT_S,
+    DEFAULT_URL,
+    SHORTCUT,
+    URL_ENV,
+    URL_FORM,
+    expected_counts,
+    expected_meta,
+    is_postgres,
+    schema_name,
+)
+from ._sql_shared import pg_reason as _reason
 from .errors import FixtureError
 from .urls import mask_password
 
-SHORTCUT = "postgresql"  # --db postgresql: $ORMGC_POSTGRES_URL, else DEFAULT_URL
-URL_ENV = "ORMGC_POSTGRES_URL"
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the local server, trust auth
-CONNECT_TIMEOUT_S = 5  # an unreachable server is reported within seconds, not TCP's minutes
 DRIVER_SCHEME = "postgresql+psycopg"
-URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
 _TABLES = ("entry", "parent", "child", "ormgc_meta")
-
-
-def is_postgres(db: str) -> bool:
-    """Whether ``db`` asks for PostgreSQL, perhaps through a driver we do not support."""
-    return db == SHORTCUT or db.partition("://")[0].lower().startswith("postgres")
 
 
 def resolve_url(db: str) -> Any:
@@ -71,26 +71,9 @@ def resolve_url(db: str) -> Any:
     return url
 
 
-def schema_name(rows: int, seed: int) -> str:
-    """The schema holding the dataset of (rows, seed) at the current SCHEMA_VERSION."""
-    return f"ormgc_v{dataset.SCHEMA_VERSION}_r{rows}_s{seed}".replace("-", "m")
-
-
 def _lock_key(schema: str) -> int:
     digest = hashlib.sha256(f"orm-gc-bench {schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _reason(error: Exception, timeout: Any = CONNECT_TIMEOUT_S) -> str:
-    """psycopg's message, first line only, without the parts the URL already says."""
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    reason = lines[0] if lines else type(error).__name__
-    reason = re.sub(r"^connection failed: ", "", reason)
-    reason = re.sub(r"^connection to server at .*? failed: ", "", reason)
-    reason = re.sub(r"^(FATAL|ERROR): +", "", reason)
-    if "timeout expired" in reason:
-        reason = f"no answer within {timeout} s (connect_timeout)"
-    return mask_password(reason)
 
 
 def verify(conn: Any, schema: str, rows: int, seed: int) -> Optional[str]:

@@ -16,15 +16,14 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from . import dataset
-from ._cache import cache_dir, cached_file
-from ._sql_dataset import expected_counts, expected_meta, populate
+from ._cache import cached_file
+from ._sql_dataset import populate
+from ._sql_shared import SUPPORTED_DBS, sqlite_cache_path, verify_tables
 from .errors import FixtureError
 from .sqlalchemy_models import Entry
 from .urls import mask_password
 
 __all__ = ["SqlAlchemyFixture", "orm_speedups", "populate", "verify_sqlite"]
-
-SUPPORTED_DBS = "'sqlite', 'sqlite:///PATH', 'postgresql' or 'postgresql://USER@HOST:PORT/DBNAME'"
 
 
 def orm_speedups() -> str:
@@ -48,18 +47,11 @@ def verify_sqlite(path: Path, rows: int, seed: int) -> Optional[str]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            meta = dict(conn.execute("SELECT key, value FROM ormgc_meta").fetchall())
-            if meta != expected_meta(rows, seed):
-                return f"holds another dataset ({meta})"
-            for table, expected in expected_counts(rows).items():
-                (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-                if count != expected:
-                    return f"{table} has {count} rows, expected {expected}"
+            return verify_tables(conn.cursor(), rows, seed)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return f"unreadable: {exc}"
-    return None
 
 
 class _SqliteBackend:
@@ -109,8 +101,7 @@ class _SqliteBackend:
 
 def _backend(db: str, rows: int, seed: int) -> Any:
     if db == "sqlite":
-        name = f"sqlalchemy-v{dataset.SCHEMA_VERSION}-r{rows}-s{seed}.sqlite3"
-        return _SqliteBackend(cache_dir() / "datasets" / name, rows, seed)
+        return _SqliteBackend(sqlite_cache_path(rows, seed), rows, seed)
     if db.startswith("sqlite:///") and len(db) > len("sqlite:///"):
         return _SqliteBackend(Path(db[len("sqlite:///") :]).expanduser().resolve(), rows, seed)
     from . import _sql_postgres  # only PostgreSQL runs need it

@@ -48,7 +48,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--db",
         action="append",
-        help="database, repeatable, each used by the ORM it fits: sqlalchemy 'sqlite' (cached "
+        help="database, repeatable, each used by the ORM it fits: sqlalchemy and django (the "
+        "same tables) 'sqlite' (cached "
         "file; the default), 'sqlite:///PATH', 'postgresql' ($ORMGC_POSTGRES_URL, else "
         "postgres@127.0.0.1:5432/test) or 'postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME' "
         "($PGPASSWORD keeps the password off the command line); mongoengine 'embedded' (a "

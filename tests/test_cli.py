@@ -125,7 +125,7 @@ BAD_INPUT = [
     (["--policy", "threshold:-5"], "bad GC threshold"),
     (["--policy", "sometimes"], "unknown GC policy"),
     (["--shape", "bogus"], "unknown shape"),
-    (["--orm", "django"], "invalid choice"),
+    (["--orm", "djangoo"], "invalid choice"),
     (["--json", "/nonexistent-dir/out.json"], "no directory"),
     (["--json", "/proc/out.json"], "cannot write"),
     (["--python", "3.99"], "Python 3.99 not found"),

@@ -13,6 +13,7 @@ from ormgc import cli
 
 PINS = "SQLAlchemy==2.0.58 greenlet==3.2.5"
 DEFAULT, RAISED = "sqlalchemy/seed_loop/default", "sqlalchemy/seed_loop/threshold:50000"
+DISABLED = "sqlalchemy/seed_loop/disabled"
 
 
 def _bench(name: str, python: str, centre_ms: float, gc: int, **overrides: object):
@@ -55,7 +56,7 @@ def _bench(name: str, python: str, centre_ms: float, gc: int, **overrides: objec
 
 def write_result(folder: Path, python: str, times: Dict[str, float], **overrides: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    gc = {DEFAULT: 1859, RAISED: 29}
+    gc = {DEFAULT: 1859, RAISED: 29, DISABLED: 0}
     benches = [_bench(name, python, ms, gc[name], **overrides) for name, ms in times.items()]
     path = folder / f"{python}.json"
     pyperf.BenchmarkSuite(benches).dump(str(path), replace=True)
@@ -98,6 +99,35 @@ def test_compare_tables_versions_in_numeric_order(results: Path, capsys) -> None
     assert "## pyperf compare_to 3.9 3.12" in out and "## pyperf compare_to 3.12 3.13" in out
     assert "2.00x faster" in out.split("## pyperf compare_to 3.12 3.13")[1]  # pyperf's table
     assert (results / "box" / "comparison.md").read_text() == out
+
+
+def test_compare_marks_where_the_orms_own_version_changes(tmp_path: Path, capsys) -> None:
+    """Django is pinned per Python: a column whose ORM version differs from its left says so."""
+    machine = tmp_path / "results" / "box"
+    for python, orm_version in (("3.9", "4.2.30"), ("3.10", "5.2.19"), ("3.11", "5.2.19")):
+        write_result(machine, python, {DEFAULT: 100.0, RAISED: 80.0}, orm_version=orm_version)
+    code, out, err = compare(capsys, "--results", str(tmp_path / "results"))
+    assert code == 0, err
+    for heading in ("## Time per query", "## GC collections", "## Peak RSS"):
+        cells = _row(out, heading, "default")[3:]
+        assert ["†" in cell for cell in cells] == [False, True, False], cells
+    assert (
+        "† sqlalchemy's own version differs from the column to the left (4.2.30 on Python 3.9, "
+        "5.2.19 from Python 3.10;" in out
+    )
+
+
+def test_compare_gc_cost_per_loaded_object(tmp_path: Path, capsys) -> None:
+    """(policy's median - disabled's median) / objects loaded, in microseconds."""
+    machine = tmp_path / "results" / "box"
+    write_result(machine, "3.12", {DEFAULT: 100.0, RAISED: 80.0, DISABLED: 60.0})
+    write_result(machine, "3.13", {DEFAULT: 50.0, RAISED: 80.0})  # no floor measured
+    code, out, err = compare(capsys, "--results", str(tmp_path / "results"))
+    assert code == 0, err
+    heading = "## GC cost per loaded object"
+    assert _row(out, heading, "default")[3:] == ["+2.00", "--"]  # 40 ms / 20,000 objects
+    assert _row(out, heading, "threshold:50000")[3:] == ["+1.00", "--"]
+    assert "| disabled |" not in out.split(heading)[1]
 
 
 def test_compare_chosen_versions_and_output(results: Path, tmp_path: Path, capsys) -> None:

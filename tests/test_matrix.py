@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version as _installed
 from pathlib import Path
 from typing import Dict, List
 
 import pyperf
 import pytest
+from packaging.markers import Marker
 
 import orm_fixtures
 from ormgc.results import python_label, write_atomic
@@ -33,14 +35,28 @@ def _env(cache: Path, **extra: str) -> Dict[str, str]:
     return env
 
 
-def _pinned() -> Dict[str, str]:
+def _pinned(python: str) -> Dict[str, str]:
+    """What the pins file asks for on Python ``python`` (3.X), environment markers evaluated."""
     pinned = {}
     for line in PINS_FILE.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
+        requirement, _, marker = line.split("#")[0].partition(";")
+        if requirement.strip() and Marker(marker or "python_version > '0'").evaluate(
+            {"python_version": python}
+        ):
+            name, version = requirement.strip().split("==")
             pinned[name.lower().replace("_", "-")] = version
     return pinned
+
+
+def test_django_is_the_one_package_pinned_per_python() -> None:
+    """Django 4.2 LTS on 3.9 (5.2 needs 3.10), 5.2 LTS on 3.10-3.13 (4.2 stops at 3.12)."""
+    assert _pinned("3.9")["django"].startswith("4.2.")
+    assert {_pinned(version)["django"] for version in SUPPORTED[1:]} == {_pinned("3.13")["django"]}
+    assert _pinned("3.13")["django"].startswith("5.2.")
+    others = [{k: v for k, v in _pinned(version).items() if k != "django"} for version in SUPPORTED]
+    assert all(pins == others[0] for pins in others)
+    assert "Django==" not in _pyperf.pins() and "asgiref==" in _pyperf.pins()
+    assert _pyperf.pins(per_python=True) == f"Django=={_installed('django')}"
 
 
 def _nox(*args: str, cwd: Path = ROOT, env=None) -> subprocess.CompletedProcess:
@@ -256,7 +272,7 @@ def test_pins_resolve_to_the_same_versions_on_every_interpreter(tmp_path: Path) 
         }
     assert len(resolved) >= 2
     for version, packages in resolved.items():
-        assert packages == _pinned(), f"Python {version} resolves other versions"
+        assert packages == _pinned(version), f"Python {version} resolves other versions"
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ import orm_fixtures  # noqa: E402
 from ormgc.results import DEFAULT_RESULTS, machine_name, result_files  # noqa: E402
 from ormgc.runs.pythons import SUPPORTED  # noqa: E402
 
-TARGET_MINUTES = 10  # issue 4: five versions x both ORMs x the default sweep, cached data
+TARGET_MINUTES = 10  # issue 4: five versions x every ORM x the default sweep, cached data
 TARGET_REL_STDEV = 0.03  # pyperf's std dev / mean of the 20k-object query
 NOISE_SCRIPT = ROOT / "scripts" / "bench_machine_noise.py"
 

@@ -45,17 +45,20 @@ _RECORD_METADATA = ("orm_version", "orm_speedups", "driver", "driver_version", "
 _RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
 
 
-def pins(profile: str = CURRENT_PROFILE) -> str:
-    """The installed version of every package the profile pins, as one readable line."""
+def pins(profile: str = CURRENT_PROFILE, per_python: bool = False) -> str:
+    """The installed version of every package the profile pins alike on every Python, as one
+    readable line; with ``per_python``, of those pinned per Python version (an environment
+    marker: Django), which results of different versions may differ in."""
     found = []
     for line in profile_file(profile).read_text().splitlines():
-        name = line.split("#")[0].split("==")[0].strip()
-        if name:
+        requirement, _, marker = line.split("#")[0].partition(";")
+        name = requirement.split("==")[0].strip()
+        if name and bool(marker.strip()) == per_python:
             try:
                 found.append(f"{name}=={importlib.metadata.version(name)}")
             except importlib.metadata.PackageNotFoundError:
                 found.append(f"{name}==missing")
-    return " ".join(found)
+    return " ".join(dict.fromkeys(found))  # a package pinned per Python has several lines
 
 
 def _benchmark_metadata(scenario: Scenario, policy: Policy, args: argparse.Namespace) -> Dict:
@@ -115,6 +118,8 @@ def _annotate(bench: pyperf.Benchmark, record: Dict[str, Any], gc: Dict[str, Any
     extra["probe_gc_collections"] = record["collections_total"]
     extra["probe_peak_rss_mb"] = round(record["peak_rss_mb"], 1)
     extra["ormgc_pins"] = pins()
+    if pins(per_python=True):  # pyperf refuses empty metadata
+        extra["ormgc_pins_per_python"] = pins(per_python=True)
     extra["ormgc_profile"] = CURRENT_PROFILE
     extra.update(gc)
     bench.update_metadata(extra)

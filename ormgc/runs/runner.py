@@ -101,18 +101,24 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def databases_for(orms: List[str], dbs: List[str]) -> Dict[str, str]:
-    """Which database each ORM uses: the ``--db`` that fits it, else its default."""
+    """Which database each ORM uses: the ``--db`` that fits it, else its default.
+
+    A SQL database fits both SQLAlchemy and Django: it goes to each of them that is asked for.
+    """
     chosen: Dict[str, str] = {}
     for db in dict.fromkeys(dbs):
-        fits = orm_fixtures.orm_of_db(db)
-        orm = fits or (orms[0] if len(orms) == 1 else None)
-        if orm is None:
+        fits = orm_fixtures.orms_of_db(db) or (tuple(orms) if len(orms) == 1 else ())
+        if not fits:
             raise UsageError(f"--db {mask_password(db)!r}: not a database of any ORM")
-        if orm not in orms:
-            raise UsageError(f"--db {mask_password(db)!r} is a {orm} database; add --orm {orm}")
-        if orm in chosen:
-            raise UsageError(f"two databases for {orm}: give one --db per ORM")
-        chosen[orm] = db
+        asked = [orm for orm in fits if orm in orms]
+        if not asked:
+            raise UsageError(
+                f"--db {mask_password(db)!r} is a {' or '.join(fits)} database; add --orm {fits[0]}"
+            )
+        for orm in asked:
+            if orm in chosen:
+                raise UsageError(f"two databases for {orm}: give one --db per ORM")
+            chosen[orm] = db
     return {orm: chosen.get(orm) or orm_fixtures.default_db(orm) for orm in orms}
 
 

@@ -20,6 +20,7 @@ import pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.gc_cost import per_object_table
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything.
@@ -167,6 +168,16 @@ def _memory_cell(previous: Optional[pyperf.Benchmark], bench: pyperf.Benchmark) 
     return f"{bench.get_metadata()['peak_rss_mb']:.1f}"
 
 
+def _orm_version(bench: Optional[pyperf.Benchmark]) -> Optional[str]:
+    return None if bench is None else bench.get_metadata().get("orm_version")
+
+
+def _orm_changed(previous: Optional[pyperf.Benchmark], bench: pyperf.Benchmark) -> bool:
+    """Whether the ORM's own version differs from the column to the left (Django is pinned
+    per Python version, so its cells there do not compare interpreters alone)."""
+    return previous is not None and _orm_version(previous) != _orm_version(bench)
+
+
 def _table(loaded: List[VersionResult], rows: List[Row], cell) -> List[str]:
     header = ["ORM", "shape", "policy", *(f"Python {result.python}" for result in loaded)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -174,10 +185,37 @@ def _table(loaded: List[VersionResult], rows: List[Row], cell) -> List[str]:
         cells, previous = list(row), None
         for result in loaded:
             bench = result.benches.get(row)
-            cells.append(cell(previous, bench) if bench is not None else "--")
+            if bench is None:
+                cells.append("--")
+            else:
+                mark = " †" if _orm_changed(previous, bench) else ""
+                cells.append(cell(previous, bench) + mark)
             previous = bench
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def orm_changes(loaded: List[VersionResult]) -> List[str]:
+    """One line per ORM whose version changes between neighbouring columns, saying where."""
+    notes = []
+    for orm in dict.fromkeys(row[0] for result in loaded for row in result.benches):
+        seen: Dict[str, str] = {}  # Python version -> the ORM's version there
+        for result in loaded:
+            for row, bench in result.benches.items():
+                if row[0] == orm and _orm_version(bench):
+                    seen[result.python] = str(_orm_version(bench))
+        changes = [
+            f"{seen[older]} on Python {older}, {seen[newer]} from Python {newer}"
+            for older, newer in zip(seen, list(seen)[1:])
+            if seen[older] != seen[newer]
+        ]
+        if changes:
+            notes.append(
+                f"† {orm}'s own version differs from the column to the left ({'; '.join(changes)}"
+                f"; pinned per Python version in ormgc/profiles/current.txt): those changes are "
+                "not the interpreter's alone."
+            )
+    return notes
 
 
 def _describe(result: VersionResult) -> str:
@@ -223,6 +261,7 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         *(_describe(result) for result in loaded),
         "",
+        *(note + "\n" for note in orm_changes(loaded)),
         f"## Time per query ({_TIMER_WORDS.get(str(meta['ormgc_timer']), meta['ormgc_timer'])}:"
         " median ± median absolute deviation)",
         "",
@@ -239,6 +278,11 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "## Peak RSS during the query (MB, median over the timed loops)",
         "",
         *_table(loaded, rows, _memory_cell),
+        "",
+        "## GC cost per loaded object (µs: the policy's median time minus `disabled`'s, over"
+        " the objects one query loads)",
+        "",
+        *per_object_table(loaded, rows),
     ]
     for older, newer in zip(loaded, loaded[1:]):
         lines += ["", f"## pyperf compare_to {older.python} {newer.python}", ""]

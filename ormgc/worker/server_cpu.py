@@ -53,7 +53,7 @@ class ServerCpu:
     def locate(cls, spec: Dict[str, Any], fixture: Any) -> ServerCpu:
         """Find the server of this measurement (before the heap is prepared)."""
         db = str(spec["db"])
-        if spec["orm"] == "sqlalchemy" and db.startswith("sqlite"):
+        if spec["orm"] in ("sqlalchemy", "django") and db.startswith("sqlite"):
             return cls("in-process")  # no psutil import: SQLite runs nothing outside us
         pid = spec.get("server_pid")
         if spec["orm"] == "mongoengine" and not pid:
@@ -64,9 +64,15 @@ class ServerCpu:
             return cls("unavailable: psutil is not installed in this interpreter's environment")
         if spec["orm"] == "mongoengine":
             return cls._watch(psutil, pid, f"embedded-mongodb pid {pid}")
-        host = fixture.engine.url.host or ""
+        if spec["orm"] == "django":
+            # Django keeps one connection per alias and thread: the block runs on this backend.
+            host, pid = fixture.backend()
+        else:
+            host = fixture.engine.url.host or ""
         if host not in _LOCAL_HOSTS:
             return cls(f"unavailable: PostgreSQL runs on {host}, not on this machine")
+        if spec["orm"] == "django":
+            return cls._watch(psutil, pid, f"postgresql backend pid {pid}")
         with fixture.engine.connect() as connection:  # the pooled connection the block reuses
             pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         watched = cls._watch(psutil, pid, f"postgresql backend pid {pid}")
