@@ -90,7 +90,7 @@ def main() -> int:
     for rules in sorted(directory.glob("rules-*.json")):
         print(f"\n{rules.name}: collections / objects left uncollected\n")
         print("\n".join(rules_table(rules)))
-    print("\nPaired timing, Python 3.11 (median ratio [95% interval]):\n")
+    print("\nPaired timing, Python 3.11 (geometric mean of the paired ratios [95% interval]):\n")
     print("\n".join(paired_table(directory)))
     return 0
 
