@@ -37,7 +37,7 @@ BACKENDS: Dict[str, Dict[str, Optional[str]]] = {
 }
 # The seed's two settings, the pre-3.13 default threshold named explicitly (3.13's default is
 # 2000, so "default" differs across versions), and the GC off: the baseline of the GC tax.
-POLICIES = ("default", "threshold_700", "threshold_50000", "disabled")
+POLICIES = ("default", "threshold_700", "threshold_50000", "adaptive", "disabled")
 GENERATIONS = ("total", "gen0", "gen1", "gen2")
 PARAM_NAMES = ["backend", "shape", "policy", "rows"]
 SWEEP_TIMEOUT = 3600  # seconds for setup_cache's sweep of every combination at full size
@@ -122,6 +122,7 @@ class PreparedLoad:
         """Undo what setup changed, and only that."""
         # asv's timeit may have switched the GC off around us; a control run must see it off.
         self.loaded = None
+        self.policy.finish()  # the adaptive callback out, before the thresholds are restored
         self._stack.close()
         enabled, threshold = self._gc_before
         gc.set_threshold(*threshold)

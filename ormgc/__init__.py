@@ -2,7 +2,8 @@
 
 The public surface is small: ``measure`` measures your own workload under GC policies in fresh
 processes, ``Probe`` measures a block, ``parse_policy`` names GC settings, ``gc_identity`` says
-what the interpreter's GC is. Everything else is internal, arranged by
+what the interpreter's GC is; ``ormgc.adaptive`` is an adaptive GC policy for your own
+application (standard library only). Everything else is internal, arranged by
 role in the order data flows:
 
 - ``ormgc.worker``: runs inside the measured interpreter (probe, policies, one measurement);

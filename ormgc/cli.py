@@ -106,7 +106,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--policy",
         action="append",
-        help="GC policy: default, disabled, threshold:N or threshold:N,N1,N2 (repeatable; "
+        help="GC policy: default, disabled, threshold:N, threshold:N,N1,N2, adaptive or "
+        "adaptive:LO..HI (repeatable; "
         "default sweep: "
         f"{', '.join(DEFAULT_SWEEP)})",
     )

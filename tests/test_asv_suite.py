@@ -166,3 +166,10 @@ def test_time_under_threshold_700_differs_from_gc_disabled(suite):
     slower = statistics.median(samples["threshold_700"])
     faster = statistics.median(samples["disabled"])
     assert slower > faster, samples
+
+
+def test_adaptive_backs_off_inside_the_timed_body_and_teardown_removes_it(suite):
+    callbacks, threshold = list(gc.callbacks), gc.get_threshold()
+    adaptive = _timed(suite, "adaptive")["collections"]
+    assert 0 < adaptive < _timed(suite, "threshold_700")["collections"]
+    assert gc.callbacks == callbacks and gc.get_threshold() == threshold

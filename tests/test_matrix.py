@@ -169,12 +169,13 @@ def _pyperf_command(results: Path, *extra: str) -> List[str]:
 @pytest.mark.slow
 def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    policies = ["--policy", "default", "--policy", "disabled", "--policy", "threshold:50000"]
+    policies = ["--policy", "default", "--policy", "disabled", "--policy", "threshold:50000",
+                "--policy", "adaptive"]  # fmt: skip
     command = _pyperf_command(results, "--quick", "--orm", "sqlalchemy", *policies,
                               "-p", "2", "-n", "2", "--timer", "wall")  # fmt: skip
     done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"Python {python_label()} [3/3] sqlalchemy/seed_loop/threshold:50000" in done.stderr
+    assert f"Python {python_label()} [4/4] sqlalchemy/seed_loop/adaptive" in done.stderr
     path = results / "m" / f"{python_label()}.json"
     suite = pyperf.BenchmarkSuite.load(str(path))
     meta = {bench.get_name(): bench.get_metadata() for bench in suite}
@@ -186,7 +187,13 @@ def test_quick_pyperf_holds_time_and_gc_in_one_pyperf_file(tmp_path: Path) -> No
     assert default["gc_loops_measured"] == 2 * 2 * default["loops"]  # processes x values x loops
     assert default["ormgc_pins"] == _pyperf.pins() and "SQLAlchemy==2.0.58" in default["ormgc_pins"]
     records = json.loads((results / "m" / f"{python_label()}.probe.json").read_text())
-    assert [record["policy"] for record in records] == ["default", "disabled", "threshold:50000"]
+    assert [record["policy"] for record in records] == [
+        "default",
+        "disabled",
+        "threshold:50000",
+        "adaptive",
+    ]
+    assert 0 < meta["sqlalchemy/seed_loop/adaptive"]["gc_collections"] < default["gc_collections"]
     compared = subprocess.run(
         [sys.executable, "-m", "pyperf", "compare_to", str(path), str(path), "--table"],
         capture_output=True, text=True,

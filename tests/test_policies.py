@@ -50,7 +50,6 @@ def test_parse(text: str, expected: Policy) -> None:
         "threshold:50000,500,",
         "threshold:,500",
         "threshold:50000,99999999999",
-        "adaptive:1..2",
     ],
 )
 def test_bad_policies_are_usage_errors(text: str) -> None:

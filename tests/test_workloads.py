@@ -134,13 +134,16 @@ def test_blog_example_on_postgresql(tmp_path: Path) -> None:
     out = tmp_path / "blog.json"
     done = run_ormgc(
         "run", "--workload", "examples/sqlalchemy_blog.py:blog_page", "--policy", "default",
-        "--policy", "disabled", "--json", str(out), cache_dir=tmp_path,
+        "--policy", "disabled", "--policy", "adaptive", "--json", str(out), cache_dir=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     records = by_policy(out)
     assert records["default"]["loaded"] == 500 and records["default"]["collections_total"] > 0
     assert records["default"]["libraries"]["sqlalchemy"]
     assert records["disabled"]["collections_total"] == 0
+    # README "An adaptive GC policy": the user's workload under the adaptive policy
+    assert records["adaptive"]["adaptive"]["start"] == records["adaptive"]["gc_threshold"][0]
+    assert records["adaptive"]["loaded"] == 500 and records["default"]["adaptive"] is None
 
 
 @pytest.fixture

@@ -67,6 +67,15 @@ def _split(record: Dict[str, Any], field: str) -> str:
     return "-" if source == "in-process" else "?" if source else ""
 
 
+def threshold_text(record: Dict[str, Any]) -> str:
+    """The thresholds set: for the adaptive policy, first threshold as start..highest reached."""
+    threshold = [str(value) for value in record["gc_threshold"]]
+    summary = record.get("adaptive")
+    if summary:
+        threshold[0] = f"{summary['start']}..{summary['max']}"
+    return "/".join(threshold)
+
+
 def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]:
     baseline = _baseline(records, record)
     flag = "" if record.get("counts_identical", True) else " (varied)"
@@ -74,7 +83,7 @@ def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]
         record["orm"],
         record["shape"],
         record["policy"],
-        "/".join(map(str, record["gc_threshold"])),
+        threshold_text(record),
         "/".join(map(str, record["collections"])),
         f"{record['collections_total']}{flag}",
         str(record["collected"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-from ormgc.views.table import _COLUMNS, _row, grid
+from ormgc.views.table import _COLUMNS, _row, grid, threshold_text
 
 _REQUEST_COLUMNS = (
     "orm",
@@ -31,7 +31,7 @@ def _request_row(record: Dict[str, Any]) -> List[str]:
     return [
         record["orm"],
         record["policy"],
-        "/".join(map(str, record["gc_threshold"])),
+        threshold_text(record),
         str(record["requests"]),
         str(record["per_request"]),
         str(record["collections_total"]),

@@ -53,8 +53,9 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
         server.start()
         with Probe() as probe:
             count = shape.run(loop, loop.per_request)
+        extra["adaptive"] = policy.finish()
         server.stop()
-        extra = request_figures(loop.stamps, probe)
+        extra.update(request_figures(loop.stamps, probe))
         extra["per_request"] = loop.per_request
     else:
         shape = shapes(spec["orm"])[spec["shape"]]
@@ -64,6 +65,7 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
             server.start()
             with Probe() as probe:
                 loaded = shape.run(handle, spec["load"])
+            extra["adaptive"] = policy.finish()
             server.stop()
             server.check_backend(handle)
             count = len(loaded)
@@ -85,11 +87,13 @@ def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
             with Probe() as probe:
                 loaded = call()
         except Exception as exc:
+            policy.finish()
             gc.enable()
             raise WorkloadError(
                 f"workload {spec['workload']}: the measured call raised "
                 f"{describe_error(exc, spec['workload'])}"
             ) from None
+        adaptive = policy.finish()
         count = loaded_count(loaded)
         del loaded
         gc.enable()
@@ -105,7 +109,7 @@ def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
         "rows": None,  # the workload's own data: nothing of ours
         "seed": None,
     }
-    return description, heap, probe, count, {}
+    return description, heap, probe, count, {"adaptive": adaptive}
 
 
 def measure(spec: Dict[str, Any]) -> Dict[str, Any]:

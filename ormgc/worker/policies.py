@@ -1,11 +1,14 @@
 """Named GC policies, parsed from readable strings: ``default``, ``threshold:N[,N1[,N2]]``,
-``disabled``.
+``disabled``, ``adaptive[:LO..HI]``.
 
 ``threshold:N`` sets only the first threshold and keeps the others as the interpreter has them,
 as the seed experiment did; ``threshold:50000,500,1000`` sets two or three of them, as real
 projects do (``threshold_50000_500_1000`` is the same policy in the asv parameter spelling).
 Instagram's set-up, ``gc.freeze()`` at start-up then the collector off, is ``disabled`` with the
 freeze step on (the default; ``--no-freeze`` skips it).
+``adaptive`` is ``ormgc.adaptive`` installed for the block (first threshold from the interpreter's
+own up to 100,000; ``adaptive:700..1000000`` gives both bounds, asv spelling
+``adaptive_700_1000000``); ``finish()`` removes it and returns the thresholds it went through.
 The pre-measurement step the seed used, ``gc.collect(2)`` then ``gc.freeze()``, is separate
 (``prepare_heap``) so that it is applied uniformly to every policy, or to none.
 """
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
+from ormgc import adaptive
 from ormgc.errors import UsageError
 
 DEFAULT_SWEEP = (
@@ -41,18 +45,25 @@ class Policy(NamedTuple):
     name: str  # canonical spelling: "default", "threshold:50000", "threshold:50000,500,1000"...
     threshold0: int = 0
     older: Tuple[int, ...] = ()  # thresholds 1 and 2 when given; the others stay as they are
+    bounds: Tuple[Any, ...] = ()  # adaptive: (lower or None for the interpreter's, upper, rule)
 
     def apply(self) -> None:
         if self.name == "disabled":
             gc.disable()
+        elif self.bounds:
+            adaptive.install(*self.bounds)
         elif self.threshold0:
             given = (self.threshold0, *self.older)
             gc.set_threshold(*given, *gc.get_threshold()[len(given) :])
 
+    def finish(self) -> Optional[Dict[str, Any]]:
+        """Undo what ``apply`` hooked in (the adaptive callback); its summary, else None."""
+        return adaptive.remove() if self.bounds else None
+
     @property
     def slug(self) -> str:
         """The same policy as an identifier-friendly string (asv parameters, file names)."""
-        return self.name.replace(":", "_").replace(",", "_")
+        return self.name.replace(":", "_").replace(",", "_").replace("..", "_")
 
 
 def _parse_threshold(text: str, values: str) -> Policy:
@@ -72,8 +83,31 @@ def _parse_threshold(text: str, values: str) -> Policy:
     return Policy("threshold:" + ",".join(map(str, numbers)), numbers[0], tuple(numbers[1:]))
 
 
+ADAPTIVE = Policy("adaptive", bounds=(None, adaptive.DEFAULT_UPPER, adaptive.RULES[0]))
+_ADAPTIVE_VALUES = re.compile(r"(\d+)(?:\.\.|_)(\d+)(?:[,_]([a-z]+))?\Z")
+
+
+def _parse_adaptive(text: str, values: str) -> Policy:
+    """``adaptive:LO..HI`` or ``adaptive:LO..HI,RULE`` (or ``adaptive_LO_HI[_RULE]``)."""
+    match = _ADAPTIVE_VALUES.match(values)
+    if not match:
+        raise UsageError(
+            f"bad GC policy {text!r}: use adaptive or adaptive:LO..HI, e.g. adaptive:700..1000000"
+        )
+    lower, upper, rule = int(match.group(1)), int(match.group(2)), match.group(3)
+    try:
+        adaptive.check_bounds(lower, upper, rule or adaptive.RULES[0])
+    except ValueError as exc:
+        raise UsageError(f"bad GC policy {text!r}: {str(exc).split(': ', 1)[1]}") from None
+    name = f"adaptive:{lower}..{upper}" + (f",{rule}" if rule and rule != adaptive.RULES[0] else "")
+    return Policy(name, bounds=(lower, upper, rule or adaptive.RULES[0]))
+
+
 # Parametrised policy kinds: "KIND:VALUES" (or "KIND_VALUES") -> parser(text, VALUES).
-KINDS: Dict[str, Callable[[str, str], Policy]] = {"threshold": _parse_threshold}
+KINDS: Dict[str, Callable[[str, str], Policy]] = {
+    "threshold": _parse_threshold,
+    "adaptive": _parse_adaptive,
+}
 
 
 def parse_policy(text: str) -> Policy:
@@ -81,10 +115,13 @@ def parse_policy(text: str) -> Policy:
     text = text.strip()
     if text in ("default", "disabled"):
         return Policy(text)
+    if text == "adaptive":
+        return ADAPTIVE
     match = _KIND.match(text)
     if not match or match.group(1) not in KINDS:
         raise UsageError(
-            f"unknown GC policy {text!r}: use default, disabled, threshold:N or threshold:N,N1,N2"
+            f"unknown GC policy {text!r}: use default, disabled, threshold:N, "
+            "threshold:N,N1,N2 or adaptive[:LO..HI]"
         )
     return KINDS[match.group(1)](text, match.group(2))
 

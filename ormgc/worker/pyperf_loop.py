@@ -75,6 +75,7 @@ class TimedQuery:
                 self.policy.apply()
                 with Probe() as probe:
                     loaded = shape.run(handle, scenario.load)
+                self.policy.finish()  # the adaptive callback out before the next loop's apply
                 del loaded
             total_ms += probe.result[self.timed_field]
             probes.append(probe.result)
