@@ -17,6 +17,7 @@ from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_j
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.runs.valgrind import add_exact_argument, exact_setup
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
@@ -99,6 +100,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
+    add_exact_argument(run)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
@@ -138,6 +140,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
+    if args.exact:  # valgrind and the marks checked before the first measurement
+        interp = interp._replace(exact=exact_setup(args.exact))
     records = run_sweep(interp, scenarios, policies, args.repeat)
     print(format_table(records))
     if args.json is not None:

@@ -16,6 +16,8 @@ import sysconfig
 import time
 from typing import Any, Dict, List, Optional
 
+from ormgc.worker.exact import MARKER
+
 _CLEAR_REFS = "/proc/self/clear_refs"
 _STATUS = "/proc/self/status"
 
@@ -25,6 +27,8 @@ class ProbeMismatch(RuntimeError):
 
 
 def _status_kb(field: str) -> Optional[int]:
+    if MARKER.active:  # under callgrind: its varying text would move the heap (ormgc.worker.exact)
+        return None
     try:
         with open(_STATUS) as status:
             for line in status:
@@ -37,6 +41,8 @@ def _status_kb(field: str) -> Optional[int]:
 
 def _reset_peak_rss() -> str:
     """Reset the kernel's RSS high-water mark if allowed; say which peak the probe will report."""
+    if MARKER.active:
+        return "not-read-under-valgrind"
     try:
         with open(_CLEAR_REFS, "w") as clear_refs:
             clear_refs.write("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
@@ -50,6 +56,8 @@ def _reset_peak_rss() -> str:
 def _peak_rss_kb(method: str) -> int:
     if method == "vmhwm-reset":
         return _status_kb("VmHWM") or 0
+    if MARKER.active:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak
 
@@ -79,20 +87,19 @@ class Probe:
 
     def __init__(self) -> None:
         self.result: Dict[str, Any] = {}
-        self._starts: List[int] = []
-        self._pauses_ns: List[int] = []
+        self._starts_ns: List[int] = []
+        self._stops_ns: List[int] = []
         self._generations: List[int] = []
         self._collected = 0
         self._uncollectable = 0
-        self._open_start = 0
 
     def _callback(self, phase: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter_ns()
         if phase == "start":
-            self._open_start = now
+            self._starts_ns.append(now)
             self._generations.append(info["generation"])
         else:
-            self._pauses_ns.append(now - self._open_start)
+            self._stops_ns.append(now)  # subtracted later: an int's cost depends on its value
             self._collected += info["collected"]
             self._uncollectable += info["uncollectable"]
 
@@ -109,9 +116,11 @@ class Probe:
         self._cpu0 = time.process_time_ns()
         if was_enabled:
             gc.enable()
+        MARKER.start()  # --exact: callgrind counts from here (ormgc.worker.exact)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        MARKER.stop()
         enabled_during = gc.isenabled()
         gc.disable()
         wall_ns = time.perf_counter_ns() - self._wall0
@@ -138,7 +147,8 @@ class Probe:
                 f"gc.callbacks saw {per_generation} collections per generation, "
                 f"gc.get_stats() says {from_stats}"
             )
-        pauses_ms = sorted(ns / 1e6 for ns in self._pauses_ns)
+        pauses_ns = [stop - start for start, stop in zip(self._starts_ns, self._stops_ns)]
+        pauses_ms = sorted(ns / 1e6 for ns in pauses_ns)
         return {
             "collections": per_generation,
             "collections_total": sum(per_generation),
