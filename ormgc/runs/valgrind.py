@@ -119,10 +119,11 @@ def fixed_environment(worker_env: Dict[str, str], setup: ExactSetup) -> Dict[str
         "PATH": FIXED_PATH,
         "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": HASH_SEED,
-        "PYTHONPATH": worker_env.get("PYTHONPATH", ""),
         "ORMGC_CACHE_DIR": str(cache_dir()),
         LIB_ENV: setup.lib,
     }
+    if worker_env.get("PYTHONPATH"):  # the packages' shim (an asv environment installs them)
+        env["PYTHONPATH"] = worker_env["PYTHONPATH"]
     env.update({name: os.environ[name] for name in PASSED_ON if name in os.environ})
     return env
 
@@ -233,7 +234,9 @@ def precompile(executable: str, env: Dict[str, str]) -> None:
     allocates differently from one that reads its .pyc, and counts differently."""
     if _COMPILED.get(executable):
         return
-    folder = env.get("PYTHONPATH", "")
+    folder = env.get("PYTHONPATH")
+    if not folder:  # installed packages: pip wrote their bytecode
+        return
     # Through the shim's links (compileall skips links), so code names the path imports use.
     done = subprocess.run(
         [executable, "-c", _COMPILE, folder], env=env, capture_output=True, text=True
@@ -285,3 +288,36 @@ def add_exact_argument(parser: Any) -> None:
         "collector's share of them: exact, load-independent, ~50x slower per run; "
         "--exact=cache adds simulated caches and estimated cycles (~5x slower again)",
     )
+
+
+EXACT_FIELDS = (
+    "instructions",
+    "gc_instructions",
+    "gc_share",
+    "gc_function",
+    "valgrind",
+    "exact_method",
+    "exact_env",
+    "estimated_cycles",
+    "gc_estimated_cycles",
+    "gc_share_estimated_cycles",
+    "cache_sim",
+)
+
+
+def add_exact_fields(records: List[Dict[str, Any]], exact: List[Dict[str, Any]]) -> None:
+    """Copy each exact record's figures into the native record of the same benchmark."""
+    by_key = {(r["orm"], r["shape"], r["policy"]): r for r in exact}
+    for record in records:
+        found = by_key[(record["orm"], record["shape"], record["policy"])]
+        record.update({key: found[key] for key in EXACT_FIELDS if key in found})
+
+
+def exact_metadata(record: Dict[str, Any]) -> Dict[str, Any]:
+    """The exact figures as pyperf metadata (numbers and strings only)."""
+    keys = ("instructions", "gc_instructions", "gc_share", "gc_function", "valgrind")
+    keys += ("estimated_cycles", "gc_estimated_cycles", "gc_share_estimated_cycles")
+    meta = {key: record[key] for key in keys if record.get(key) is not None}
+    if "exact_env" in record:
+        meta["exact_pythonhashseed"] = record["exact_env"]["PYTHONHASHSEED"]
+    return meta

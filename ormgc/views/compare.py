@@ -21,6 +21,7 @@ from pyperf._compare import is_significant_benchs  # pyperf's own t-test (pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.exact_compare import exact_section
 
 # Must agree between versions for a comparison to mean anything.
 _SAME_EVERYWHERE = (
@@ -229,6 +230,7 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         *_table(loaded, rows, _time_cell),
         "",
+        *exact_section(loaded, rows, _table),
         "## GC collections per query (min-max over the timed loops when they vary)",
         "",
         *_table(loaded, rows, _gc_cell),
