@@ -51,21 +51,22 @@ def _summary(records: List[Dict[str, Any]], phase: str) -> Dict[str, Any]:
 
 
 def measure(version: str, args: argparse.Namespace) -> Dict[str, Any]:
-    interp = interpreter(version)
+    interp = interpreter(None if version == "current" else version)
     interp = interp._replace(exact=exact_setup())
     scenario = Scenario("sqlalchemy", "sqlite", "seed_loop", args.rows, args.load, DEFAULT_SEED)
     run_worker(interp, scenario.spec("prepare"))  # natively, as ormgc run --exact does
     spec = scenario.spec("measure", parse_policy("default"))
     print(f"Python {version}: {args.runs} runs, {args.parallel} at a time", file=sys.stderr)
     phases = [_summary(_runs(interp, spec, args.runs, args.parallel), "as is")]
-    print(f"Python {version}: {args.busy_runs} runs beside a busy loop", file=sys.stderr)
-    burner = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
-    try:
-        busy = _runs(interp, spec, args.busy_runs, args.parallel)
-        phases.append(_summary(busy, "beside a busy loop"))
-    finally:
-        burner.kill()
-        burner.wait()
+    if args.busy_runs:
+        print(f"Python {version}: {args.busy_runs} runs beside a busy loop", file=sys.stderr)
+        burner = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
+        try:
+            busy = _runs(interp, spec, args.busy_runs, args.parallel)
+            phases.append(_summary(busy, "beside a busy loop"))
+        finally:
+            burner.kill()
+            burner.wait()
     every = {figure: [n for phase in phases for n in phase[figure]] for figure in FIGURES}
     first = phases[0]
     return {
@@ -120,7 +121,9 @@ def _save(output: Path, entries: List[Dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", action="append", help="default: every installed 3.9-3.13")
+    parser.add_argument(
+        "--python", action="append", help="3.X, or current (default: every installed 3.9-3.13)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--busy-runs", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=2)
@@ -138,9 +141,9 @@ def main() -> int:
         entries[version] = entry
         if not entry["identical"]:
             failed.append(version)
-        _save(args.output, [entries[key] for key in SUPPORTED if key in entries])
+        _save(args.output, [entries[key] for key in (*SUPPORTED, "current") if key in entries])
         print(f"Python {version}: identical={entry['identical']}", file=sys.stderr)
-    print(markdown([entries[key] for key in SUPPORTED if key in entries]), end="")
+    print(markdown([entries[key] for key in (*SUPPORTED, "current") if key in entries]), end="")
     if failed:
         print(f"figures differ between runs on Python {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

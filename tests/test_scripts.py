@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS
 
 
 def _script(name: str, *args: str, cache_dir: Path) -> subprocess.CompletedProcess:
@@ -80,3 +82,20 @@ def test_matrix_cost_reports_time_and_spread_beside_the_machine_floor(
         f"{version}.json", f"{version}.probe.json",
         "machine-noise-after.json", "machine-noise-before.json",
     ]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_exact_determinism_benchmark(shared_cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "determinism.json"
+    done = _script(
+        "bench_exact_determinism.py",
+        *("--python", "current", "--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD)),
+        *("--runs", "2", "--busy-runs", "1", "--output", str(out)),
+        cache_dir=shared_cache,
+    )
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads(out.read_text())
+    assert entry["identical"] and entry["gc_function"]
+    assert [len(phase["instructions"]) for phase in entry["phases"]] == [2, 1]
+    assert 0 < entry["marks_overhead_instructions"] < 100_000
+    assert "| current | as is | 2 |" in out.with_suffix(".md").read_text()
