@@ -7,9 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pyperf
 import pytest
 
 from ormgc.errors import OrmGcError
+from ormgc.results import python_label
 from ormgc.runs.callgrind import parse
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available
@@ -111,3 +113,27 @@ def test_missing_tools_are_one_line(
     assert done.returncode == 1
     assert error_lines(done) == [error_lines(done)[0]] and message in done.stderr
     assert not out.exists()
+
+
+@needs_valgrind
+def test_pyperf_exact_metadata_and_compare(shared_cache: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    common = ("--results", str(results), "--machine", "m")
+    done = ormgc(
+        "pyperf", *common, *SMALL, "--quick", "--exact", "--orm", "sqlalchemy",
+        "--policy", "default", "--policy", "disabled", "-p", "1", "-n", "1",
+        cache_dir=shared_cache,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    path = results / "m" / f"{python_label()}.json"
+    meta = {
+        bench.get_name(): bench.get_metadata() for bench in pyperf.BenchmarkSuite.load(str(path))
+    }
+    default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
+    assert default["instructions"] > disabled["instructions"] > 0
+    assert 0 < default["gc_share"] < 1 and default["gc_instructions"] > 0
+    assert disabled["gc_instructions"] == 0 and default["exact_pythonhashseed"] == "0"
+    compared = ormgc("compare", *common, cache_dir=shared_cache)
+    assert compared.returncode == 0, compared.stderr
+    assert "## Instructions per query (exact" in compared.stdout
+    assert f"| {default['instructions']:,} (GC {default['gc_share']:.1%}) |" in compared.stdout
