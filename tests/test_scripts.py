@@ -99,3 +99,20 @@ def test_exact_determinism_benchmark(shared_cache: Path, tmp_path: Path) -> None
     assert [len(phase["instructions"]) for phase in entry["phases"]] == [2, 1]
     assert 0 < entry["marks_overhead_instructions"] < 100_000
     assert "| current | as is | 2 |" in out.with_suffix(".md").read_text()
+
+
+def test_exact_share_table(tmp_path: Path) -> None:
+    def record(python: str, policy: str, share: float, rows: int = 100_000) -> dict:
+        return {"orm": "sqlalchemy", "policy": policy, "python": python, "rows": rows,
+                "loaded": rows // 5, "gc_share": share, "instructions": 4_969_555_488,
+                "collections_total": 1708}  # fmt: skip
+
+    (tmp_path / "3.11.json").write_text(json.dumps([record("3.11.7", "default", 0.3268)]))
+    (tmp_path / "small.json").write_text(json.dumps([record("3.12.1", "default", 0.2, 2000)]))
+    (tmp_path / "determinism.json").write_text("[]")
+    done = _script("exact_share_table.py", "--folder", str(tmp_path), cache_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "gc-share.md").read_text()
+    assert written == done.stdout and "| Python 3.11 |" in written and "3.12" not in written
+    assert "| sqlalchemy | default | 32.7% (4,970M, 1708 coll.) |" in written
+    assert "| sqlalchemy | disabled | -- |" in written
