@@ -15,9 +15,10 @@ from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import add_exact_argument, exact_setup
+from ormgc.runs.valgrind import exact_setup
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies

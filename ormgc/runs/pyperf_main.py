@@ -28,6 +28,7 @@ from orm_fixtures import FixtureError
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import check_writable, machine_name, python_label, result_files, write_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profile_file
+from ormgc.runs.exact_records import add_exact_fields, exact_metadata
 from ormgc.runs.pyperf_plan import (
     FULL_PYPERF,
     QUICK_PYPERF,
@@ -37,7 +38,7 @@ from ormgc.runs.pyperf_plan import (
     resolve,
 )
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import add_exact_fields, exact_metadata, exact_setup
+from ormgc.runs.valgrind import exact_setup
 from ormgc.worker.policies import Policy
 from ormgc.worker.pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 

@@ -15,8 +15,8 @@ import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from ormgc.errors import UsageError
 from ormgc.results import DEFAULT_RESULTS
+from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.runner import Scenario, databases_for
-from ormgc.runs.valgrind import add_exact_argument
 from ormgc.worker.policies import Policy, parse_policies
 from ormgc.worker.pyperf_loop import TIMERS
 
