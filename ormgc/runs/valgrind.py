@@ -184,7 +184,13 @@ def callgrind(
                 f"{mask_password(last[-1])}"
             )
         dump = parse(block)
-    return {"dump": dump, "stdout": stdout, "returncode": process.returncode, "seconds": seconds}
+    return {
+        "dump": dump,
+        "stdout": stdout,
+        "stderr": stderr,
+        "returncode": process.returncode,
+        "seconds": seconds,
+    }
 
 
 def exact_fields(dump: Any, setup: ExactSetup, collections: int, label: str) -> Dict[str, Any]:
@@ -260,7 +266,10 @@ def run_exact(interp: Any, spec: Dict[str, Any]) -> Dict[str, Any]:
     if "error" in record:
         raise OrmGcError(mask_password(record["error"]))
     if ran["returncode"] != 0 or "collections_total" not in record:
-        raise OrmGcError(f"{interp.label}: the worker under callgrind failed ({ran['returncode']})")
+        said = [line for line in ran["stderr"].splitlines() if line.strip()]
+        said = [line for line in said if not line.startswith("==")] or said  # valgrind's own
+        last = mask_password(said[-1]) if said else f"exit code {ran['returncode']}"
+        raise OrmGcError(f"{interp.label}: the worker under callgrind failed: {last}")
     label = f"{interp.label} (Python {record['python']})"
     record.update(exact_fields(ran["dump"], setup, record["collections_total"], label))
     record["exact_env"] = _described(env, argv)
