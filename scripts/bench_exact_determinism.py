@@ -87,22 +87,23 @@ def measure(version: str, args: argparse.Namespace) -> Dict[str, Any]:
 
 def markdown(entries: List[Dict[str, Any]]) -> str:
     lines = [
-        "# Exact figures over fresh runs (SQLAlchemy/SQLite seed query, default policy)",
+        "# Exact figures over fresh runs (SQLAlchemy/SQLite, the seed's loop, default policy)",
         "",
         "Written by `python scripts/bench_exact_determinism.py`. Instructions of the probed block"
         " under callgrind; wall times of the same runs (the block under valgrind, and the whole"
         " valgrind process) beside them.",
         "",
-        "| Python | phase | runs | instructions | gc instructions | gc share | identical |"
-        " block wall ms (min-max) | valgrind run s (min-max) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Python | rows / loaded | phase | runs | instructions | gc instructions | gc share |"
+        " identical | block wall ms (min-max) | valgrind run s (min-max) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in entries:
         for phase in entry["phases"]:
             walls, seconds = phase["block_wall_ms_under_valgrind"], phase["valgrind_run_s"]
             same = len(set(phase["instructions"])) == 1 and len(set(phase["gc_instructions"])) == 1
             lines.append(
-                f"| {entry['python']} | {phase['phase']} | {len(walls)} | "
+                f"| {entry['python']} | {entry['rows']:,} / {entry['loaded']:,} | "
+                f"{phase['phase']} | {len(walls)} | "
                 f"{', '.join(f'{n:,}' for n in sorted(set(phase['instructions'])))} | "
                 f"{', '.join(f'{n:,}' for n in sorted(set(phase['gc_instructions'])))} | "
                 f"{entry['gc_share']:.1%} | {'yes' if same else 'NO'} | "
@@ -130,7 +131,15 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
     parser.add_argument("--load", type=int, default=DEFAULT_LOAD)
     parser.add_argument("--output", type=Path, default=Path("results/exact/determinism.json"))
+    parser.add_argument(
+        "--markdown-only",
+        action="store_true",
+        help="rewrite the .md from the .json, measure nothing",
+    )
     args = parser.parse_args()
+    if args.markdown_only:
+        _save(args.output, json.loads(args.output.read_text()))
+        return 0
     versions = args.python or [version for version in SUPPORTED if version in available()]
     entries: Dict[str, Dict[str, Any]] = {}
     if args.output.exists():  # keep the other Pythons' entries

@@ -98,7 +98,7 @@ def test_exact_determinism_benchmark(shared_cache: Path, tmp_path: Path) -> None
     assert entry["identical"] and entry["gc_function"]
     assert [len(phase["instructions"]) for phase in entry["phases"]] == [2, 1]
     assert 0 < entry["marks_overhead_instructions"] < 100_000
-    assert "| current | as is | 2 |" in out.with_suffix(".md").read_text()
+    assert "| current | 2,000 / 500 | as is | 2 |" in out.with_suffix(".md").read_text()
 
 
 def test_exact_share_table(tmp_path: Path) -> None:
