@@ -22,6 +22,8 @@ SHAPE_NAMES = {
     "sqlalchemy": ("seed_loop", "orm_all", "orm_yield_per", "orm_relationships", "core_rows"),
     "mongoengine": ("seed_loop", "documents_list", "only_fields", "as_pymongo"),
 }
+# Request loops (orm_fixtures.request_loop): many small loads, each leaving cyclic garbage.
+REQUEST_SHAPE_NAMES = {"sqlalchemy": ("request_loop",), "mongoengine": ("request_loop",)}
 
 __all__ = [
     "DEFAULT_DB",
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_SEED",
     "FixtureError",
     "ORMS",
+    "REQUEST_SHAPE_NAMES",
     "SCHEMA_VERSION",
     "SHAPE_NAMES",
     "Shape",
@@ -37,7 +40,9 @@ __all__ = [
     "mask_password",
     "open_fixture",
     "orm_of_db",
+    "request_shapes",
     "serve",
+    "served_pid",
     "shapes",
 ]
 
@@ -69,6 +74,18 @@ def shapes(orm: str) -> Dict[str, Shape]:
     from .sqlalchemy_shapes import SHAPES
 
     return SHAPES
+
+
+def request_shapes(orm: str) -> Dict[str, Shape]:
+    """The request-loop shapes of ``orm`` by name (see ``orm_fixtures.request_loop``)."""
+    _check_orm(orm)
+    if orm == "mongoengine":
+        from .mongoengine_shapes import REQUEST_SHAPES as MONGOENGINE_REQUEST_SHAPES
+
+        return MONGOENGINE_REQUEST_SHAPES
+    from .sqlalchemy_shapes import REQUEST_SHAPES
+
+    return REQUEST_SHAPES
 
 
 _DB_PREFIXES = {
@@ -107,3 +124,10 @@ def serve(orm: str, db: str) -> Iterator[str]:
             yield url
     else:
         yield db
+
+
+def served_pid(db: str) -> Optional[int]:
+    """The process id of the server ``serve`` started for ``db``; None if it started none."""
+    from .mongo_server import SERVED_PIDS
+
+    return SERVED_PIDS.get(db)

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any, Iterator, List, Optional
+from typing import IO, Any, Dict, Iterator, List, Optional
 
 from ._cache import cache_dir, exclusive_lock, notify
 from ._server_env import server_venv
@@ -32,6 +32,7 @@ PORT_ENV = "ORMGC_MONGODB_PORT"  # pin the embedded server's port (default: a fr
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0  # a cold start imports neosqlite and pymongo on a busy 2-core machine
 STOP_TIMEOUT_S = 10.0
+SERVED_PIDS: Dict[str, int] = {}  # URL -> pid of the embedded server now serving it
 _PORT_TRIES = 3  # a free port can be taken between choosing it and binding it
 
 # Run by the server venv's Python (it has pymongo; this process may not): wait until the
@@ -254,6 +255,8 @@ def serve(db: str) -> Iterator[str]:
     with exclusive_lock(folder / "server.lock", "the embedded MongoDB server"), _sigterm_as_exit():
         server = _start_embedded()
         notify(f"embedded MongoDB server (nx-27017) on {HOST}:{server.port}, log {server.log}")
+        assert server.process is not None
+        SERVED_PIDS[server.url] = server.process.pid  # workers read its CPU time (psutil)
         try:
             yield server.url
         except Exception as exc:
@@ -264,4 +267,5 @@ def serve(db: str) -> Iterator[str]:
                 ) from exc
             raise
         finally:
+            SERVED_PIDS.pop(server.url, None)
             server.stop()

@@ -11,10 +11,12 @@ from typing import Any, Dict, List
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .request_loop import RequestLoop
 from .shapes import Shape, check_loaded, register
 from .sqlalchemy_models import Child, Entry, Parent
 
 SHAPES: Dict[str, Shape] = {}
+REQUEST_SHAPES: Dict[str, Shape] = {}
 YIELD_PER = 1_000  # rows per fetch for the streaming shape
 
 
@@ -60,3 +62,29 @@ def orm_relationships(session: Any, load: int) -> List[Any]:
 def core_rows(conn: Any, load: int) -> List[Any]:
     """Core rows: select(entry table).limit(N), no ORM identity map."""
     return check_loaded(conn.execute(select(Entry.__table__).limit(load)).all(), load)
+
+
+@register(REQUEST_SHAPES, opens="session")
+def request_loop(loop: RequestLoop, per_request: int) -> int:
+    """R requests: a session each, M children with parent and siblings, touched, dropped."""
+    total = 0
+    for request in range(loop.requests):
+        loop.stamp(request)
+        first_id = loop.first_row(request) + 1  # child ids start at 1
+        stmt = (
+            select(Child)
+            .options(joinedload(Child.parent, innerjoin=True).selectinload(Parent.children))
+            .where(Child.id >= first_id)
+            .order_by(Child.id)
+            .limit(per_request)
+        )
+        with loop.open_session() as session:
+            children = session.execute(stmt).unique().scalars().all()
+            touched = 0
+            for child in children:  # what a handler renders: fields and relationships
+                touched += child.some_random_number + child.created_date.day
+                touched += len(child.parent.name) + len(child.parent.children)
+            total += len(check_loaded(children, per_request)) if touched else 0
+        del children  # session closed: parents and children now only hold each other
+    loop.stamp(loop.requests)
+    return total

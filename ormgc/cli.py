@@ -12,15 +12,19 @@ from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED, FixtureError
+from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
+from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED, available, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_setup
+from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
+from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
@@ -71,9 +75,28 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
     )
     run.add_argument(
+        "--workload",
+        metavar="FILE.py:NAME|MODULE:NAME",
+        help="measure your own workload instead of a shape: NAME() is run first and returns "
+        "the callable to measure (or yields it, then cleans up); see README",
+    )
+    run.add_argument(
+        "--requests",
+        type=_positive_int,
+        default=DEFAULT_REQUESTS,
+        help=f"request shapes: requests per run (default {DEFAULT_REQUESTS})",
+    )
+    run.add_argument(
+        "--per-request",
+        type=_positive_int,
+        default=DEFAULT_PER_REQUEST,
+        help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
+    )
+    run.add_argument(
         "--policy",
         action="append",
-        help="GC policy: default, disabled, threshold:N (repeatable; default sweep: "
+        help="GC policy: default, disabled, threshold:N or threshold:N,N1,N2 (repeatable; "
+        "default sweep: "
         f"{', '.join(DEFAULT_SWEEP)})",
     )
     run.add_argument(
@@ -97,7 +120,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--repeat",
         type=_positive_int,
         default=1,
-        help="fresh processes per measurement; medians reported (default 1)",
+        help="rounds: every policy once per round, interleaved, the order rotated each round, "
+        "each run a fresh process; medians and paired ratios reported (default 1)",
+    )
+    run.add_argument(
+        "--baseline",
+        metavar="POLICY",
+        help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
+        "the rounds (default: default, when the run measures it)",
     )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
@@ -105,7 +135,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
-    known = orm_fixtures.SHAPE_NAMES[orm]
+    known = orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]
     if not asked:
         return ["seed_loop"]
     if "all" in asked:
@@ -118,12 +148,37 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
     return list(dict.fromkeys(asked))
 
 
+def _run_workload(args: argparse.Namespace) -> int:
+    if args.shape:
+        raise UsageError("--workload replaces --shape: give one or the other")
+    policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    scenarios = workload_scenarios(
+        args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
+    )
+    if args.json is not None:
+        check_writable(args.json)
+    records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
+    print(format_workloads(records))
+    if args.json is not None:
+        write_json_atomic(args.json, records)
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.workload is not None:
+        return _run_workload(args)
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
     databases = databases_for(orms, args.db or [])
-    if args.load > args.rows:
-        raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+    shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}
+    for orm, names in shape_names.items():
+        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm])
+        if loads and args.load > args.rows:
+            raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
+        if len(loads) < len(names) and args.per_request > args.rows:
+            raise UsageError(f"--per-request {args.per_request} is more than --rows {args.rows}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    baseline = choose_baseline(args.baseline, policies)
     scenarios = [
         Scenario(
             orm,
@@ -134,17 +189,22 @@ def _run(args: argparse.Namespace) -> int:
             args.seed,
             args.freeze,
             args.profile,
+            args.requests,
+            args.per_request,
         )
         for orm in orms
-        for shape in _shapes_for(orm, args.shape)
+        for shape in shape_names[orm]
     ]
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
         interp = interp._replace(exact=exact_setup(args.exact))
-    records = run_sweep(interp, scenarios, policies, args.repeat)
+    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
+    requests = format_requests(records)
+    if requests:
+        print("\n" + requests)
     if args.json is not None:
         write_json_atomic(args.json, records)
         print(f"wrote {len(records)} records to {args.json}")
@@ -153,8 +213,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _shapes(args: argparse.Namespace) -> int:
     for orm in orm_fixtures.ORMS:
-        registry = orm_fixtures.shapes(orm)
-        for name in orm_fixtures.SHAPE_NAMES[orm]:
+        registry = dict(orm_fixtures.shapes(orm), **orm_fixtures.request_shapes(orm))
+        for name in orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]:
             print(f"{orm:12} {name:18} {registry[name].doc}")
     return 0
 

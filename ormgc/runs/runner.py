@@ -1,4 +1,5 @@
-"""Runs scenarios: one fresh worker process per measurement, K repeats, medians kept.
+"""Runs scenarios: one fresh worker process per measurement, K rounds of the policies
+interleaved (ormgc.runs.paired), medians and paired ratios kept.
 
 GC counts must be identical across repeats of the same scenario (same interpreter, libraries,
 dataset, shape, policy); when they are not, the record says so and a warning is printed.
@@ -17,12 +18,15 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import orm_fixtures
-from orm_fixtures import mask_password, serve
+from orm_fixtures import mask_password, serve, served_pid
+from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.runs.envs import Interpreter
+from ormgc.runs.paired import DEFAULT_BASELINE, attach_ratios, rotated
 from ormgc.worker.policies import Policy
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
+_SPLIT_FIELDS = ("server_cpu_ms", "wait_ms")  # ormgc.worker.server_cpu
 _PAUSE_FIELDS = ("total", "max", "p50", "p99")
 
 
@@ -37,6 +41,9 @@ class Scenario(NamedTuple):
     seed: int
     freeze: bool = True
     profile: str = "current"
+    requests: int = DEFAULT_REQUESTS  # request shapes only: how many requests,
+    per_request: int = DEFAULT_PER_REQUEST  # and objects loaded by each
+    workload: str = ""  # the user's workload (file.py:name or module:name) instead of a shape
 
     def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
         spec = dict(self._asdict(), action=action)
@@ -117,6 +124,13 @@ def _median(values: List[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _median_of(runs: List[Dict[str, Any]], field: str) -> Any:
+    """The median of a number, or of each entry of a dict of numbers, across runs."""
+    if isinstance(runs[0][field], dict):
+        return {key: _median([run[field][key] for run in runs]) for key in runs[0][field]}
+    return _median([run[field] for run in runs])
+
+
 def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     """One record from K runs: counts from the first (checked equal), medians of the rest."""
     record = dict(runs[0])
@@ -128,6 +142,12 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     record["pause_ms"] = {
         key: _median([run["pause_ms"][key] for run in runs]) for key in _PAUSE_FIELDS
     }
+    for field in ("rss_end_mb", "request_ms", "request_pause_ms"):  # request loops: medians too
+        if field in record:
+            record[field] = _median_of(runs, field)
+    for field in _SPLIT_FIELDS:  # None where the server's CPU could not be read
+        known = [run[field] for run in runs if run.get(field) is not None]
+        record[field] = _median(known) if len(known) == len(runs) else None
     counts = [(run["collections"], run["collected"]) for run in runs]
     record["repeat"] = len(runs)
     record["counts_identical"] = all(count == counts[0] for count in counts)
@@ -135,8 +155,10 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
         {
             "wall_ms": run["wall_ms"],
             "cpu_ms": run["cpu_ms"],
+            **{field: run.get(field) for field in _SPLIT_FIELDS},
             "collections": run["collections"],
             "collected": run["collected"],
+            "load_average": run.get("load_average"),
         }
         for run in runs
     ]
@@ -156,8 +178,10 @@ def run_sweep(
     policies: List[Policy],
     repeat: int = 1,
     progress: Progress = _stderr_progress,
+    baseline: Optional[str] = DEFAULT_BASELINE,
 ) -> List[Dict[str, Any]]:
-    """Measure every scenario under every policy, ``repeat`` fresh processes each.
+    """Measure every scenario under every policy, ``repeat`` fresh processes each, the
+    policies interleaved in rounds and compared with ``baseline`` (ormgc.runs.paired).
 
     Database servers the scenarios name (mongoengine's ``embedded``) run in their own
     processes for the whole sweep; workers get their URLs.
@@ -166,10 +190,10 @@ def run_sweep(
         urls: Dict[Tuple[str, str], str] = {}
         for scenario in scenarios:
             key = (scenario.orm, scenario.db)
-            if key not in urls:
-                urls[key] = servers.enter_context(serve(*key))
+            if key not in urls:  # a user's workload may name no ORM: it connects itself
+                urls[key] = servers.enter_context(serve(*key)) if scenario.orm else scenario.db
         served = [scenario._replace(db=urls[scenario.orm, scenario.db]) for scenario in scenarios]
-        return _measure(interp, served, policies, repeat, progress)
+        return _measure(interp, served, policies, repeat, progress, baseline)
 
 
 def _measure(
@@ -178,11 +202,12 @@ def _measure(
     policies: List[Policy],
     repeat: int,
     progress: Progress,
+    baseline: Optional[str],
 ) -> List[Dict[str, Any]]:
     prepared = set()
     for scenario in scenarios:
         key = (scenario.orm, scenario.db, scenario.rows, scenario.seed)
-        if key not in prepared:
+        if key not in prepared and not scenario.workload:  # workloads bring their own data
             progress(
                 f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} "
                 f"({scenario.rows} rows) with {interp.label}"
@@ -193,22 +218,29 @@ def _measure(
     done, started = 0, time.monotonic()
     records = []
     for scenario in scenarios:
-        for policy in policies:
-            runs = []
-            for _ in range(repeat):
-                runs.append(run_worker(interp, scenario.spec("measure", policy)))
+        runs: Dict[str, List[Dict[str, Any]]] = {policy.name: [] for policy in policies}
+        for round_index in range(repeat):  # interleaved, order rotated: see ormgc.runs.paired
+            for policy in rotated(policies, round_index):
+                spec = scenario.spec("measure", policy)
+                spec["server_pid"] = served_pid(scenario.db)  # None: no server process here
+                run = run_worker(interp, spec)
+                runs[policy.name].append(run)
                 done += 1
                 eta = (time.monotonic() - started) / done * (total - done)
                 progress(
                     f"[{done}/{total}] {scenario.orm} {scenario.shape} {policy.name}: "
-                    f"{runs[-1]['collections_total']} collections, "
-                    f"{runs[-1]['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
+                    f"{run['collections_total']} collections, "
+                    f"{run['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
                 )
-            record = aggregate(runs)
+        scenario_records = []
+        for policy in policies:
+            record = aggregate(runs[policy.name])
             if not record["counts_identical"]:
                 progress(
                     f"warning: GC counts differ across repeats of {scenario.shape} "
-                    f"{policy.name}: {[run['collections'] for run in runs]}"
+                    f"{policy.name}: {[run['collections'] for run in runs[policy.name]]}"
                 )
-            records.append(record)
+            scenario_records.append(record)
+        attach_ratios(scenario_records, baseline)
+        records += scenario_records
     return records

@@ -1,7 +1,7 @@
 """``ormgc compare``: the Python versions side by side, from ``results/pyperf/<machine>/``.
 
 Three Markdown tables share their rows (ORM x shape x policy) and columns (Python versions):
-median time with pyperf's significance against the previous version, GC collections per
+median time with its ratio to the previous version's (95% interval, bootstrap), GC collections per
 query, and peak RSS; then ``pyperf compare_to --table`` between consecutive versions.
 Results that disagree on library pins or on the dataset are refused, not compared.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import pyperf
-from pyperf._compare import is_significant_benchs  # pyperf's own t-test (pyperf is pinned)
 
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.views.exact_compare import exact_section
+from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything.
 _SAME_EVERYWHERE = (
@@ -142,13 +142,15 @@ def _ms(seconds: float) -> str:
 
 
 def _change(previous: Optional[pyperf.Benchmark], bench: pyperf.Benchmark) -> str:
+    """This version's time over the previous one's: ratio of medians with a 95% interval (the
+    two versions' values are independent samples: seeded bootstrap, ormgc.views.stats)."""
     if previous is None:
         return ""
-    significant, _ = is_significant_benchs(previous, bench)
-    if not significant:
-        return ", n.s."
-    ratio = previous.median() / bench.median()
-    return f", {ratio:.2f}x faster" if ratio >= 1 else f", {1 / ratio:.2f}x slower"
+    ratio, ci95 = bootstrap_median_ratio(bench.get_values(), previous.get_values())
+    if not significant(ci95):
+        return f", {format_ratio(ratio, ci95)}".replace(" n.s.", "") + " n.s."
+    words = f"{1 / ratio:.2f}x faster" if ratio <= 1 else f"{ratio:.2f}x slower"
+    return f", {format_ratio(ratio, ci95)}: {words}"
 
 
 def _time_cell(previous: Optional[pyperf.Benchmark], bench: pyperf.Benchmark) -> str:
@@ -225,8 +227,9 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         f"## Time per query ({_TIMER_WORDS.get(str(meta['ormgc_timer']), meta['ormgc_timer'])}:"
         " median ± median absolute deviation)",
         "",
-        "Change (ratio of medians) against the version to its left where pyperf's t-test finds"
-        " it significant (n.s.: not significant).",
+        "Change against the version to its left: ratio of medians (this / left) with its 95%"
+        " interval, a seeded bootstrap resampling each version's values on its own (they are"
+        " independent runs); n.s. (no significant difference) where the interval spans 1.",
         "",
         *_table(loaded, rows, _time_cell),
         "",

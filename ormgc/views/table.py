@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Sequence
+
+from ormgc.views.stats import format_ratio
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -26,8 +29,10 @@ _COLUMNS = (
     "wall ms",
     "cpu ms",
     "peak MB",
-    "wall vs default",
-    "cpu vs default",
+    "server ms",
+    "wait ms",
+    "wall vs {baseline}",
+    "cpu vs {baseline}",
 )
 
 
@@ -41,9 +46,25 @@ def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Opti
 
 
 def _change(record: Dict[str, Any], baseline: Optional[Dict[str, Any]], field: str) -> str:
+    """The paired ratio with its interval (ormgc.runs.paired); records written before paired
+    timing have none: the change of medians against ``default`` then."""
+    paired = record.get(f"{field[: -len('_ms')]}_vs_baseline")
+    if paired is not None:
+        if record["policy"] == paired["baseline"]:
+            return "baseline"
+        return format_ratio(paired["ratio"], paired["ci95"])
     if not baseline or not baseline[field]:
         return ""
     return f"{(record[field] / baseline[field] - 1) * 100:+.0f}%"
+
+
+def _split(record: Dict[str, Any], field: str) -> str:
+    """Server CPU or waiting (ormgc.worker.server_cpu): ``-`` in-process, ``?`` unavailable."""
+    value = record.get(field)
+    if value is not None:
+        return f"{value:.0f}"
+    source = record.get("server_cpu_source", "")
+    return "-" if source == "in-process" else "?" if source else ""
 
 
 def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]:
@@ -62,6 +83,8 @@ def _row(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> List[str]
         f"{record['wall_ms']:.0f}",
         f"{record['cpu_ms']:.0f}",
         f"{record['peak_rss_mb']:.1f}",
+        _split(record, "server_cpu_ms"),
+        _split(record, "wait_ms"),
         _change(record, baseline, "wall_ms"),
         _change(record, baseline, "cpu_ms"),
     ]
@@ -90,6 +113,8 @@ def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
                     str(memory_mb),
                     "",
                     "",
+                    "",
+                    "",
                 ]
             )
     return rows
@@ -110,6 +135,26 @@ def grid(header: Sequence[str], rows: List[List[str]]) -> str:
 def _server(record: Dict[str, Any]) -> str:
     server = record.get("server")
     return f"{server} {record.get('server_version') or ''} at ".replace("  ", " ") if server else ""
+
+
+def _baseline_name(record: Dict[str, Any]) -> str:
+    return (record.get("cpu_vs_baseline") or {}).get("baseline", "default")
+
+
+def _rounds(record: Dict[str, Any]) -> str:
+    if "cpu_vs_baseline" not in record or record.get("repeat", 1) < 2:
+        return ""
+    return " interleaved rounds; vs: geometric mean of the paired ratios [95% interval]"
+
+
+def _server_note(record: Dict[str, Any]) -> str:
+    source = record.get("server_cpu_source")
+    if not source:
+        return ""
+    if source == "in-process":
+        return "\nserver ms: - (the database runs in-process); wait ms: wall - cpu"
+    where = re.sub(r" pid \d+", "", source)  # PostgreSQL: one backend per run
+    return f"\nserver ms: CPU time of the {where} over the block; wait ms: wall - cpu - server"
 
 
 def format_table(records: Sequence[Dict[str, Any]]) -> str:
@@ -138,8 +183,9 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
             f"{first['driver_version']}, {_server(first)}{backend}; {first['rows']} rows, "
             f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
-            f"median of {first.get('repeat', 1)}"
+            f"median of {first.get('repeat', 1)}{_rounds(first)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
-        blocks.append(heading + "\n" + grid(_COLUMNS, rows))
+        header = [column.format(baseline=_baseline_name(first)) for column in _COLUMNS]
+        blocks.append(heading + "\n" + grid(header, rows) + _server_note(first))
     return "\n\n".join(blocks)

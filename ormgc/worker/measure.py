@@ -13,32 +13,107 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
-from orm_fixtures import FixtureError, open_fixture, shapes
-from ormgc.worker.policies import parse_policy, prepare_heap
+from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
+from orm_fixtures.request_loop import RequestLoop
+from ormgc.worker.policies import Policy, parse_policy, prepare_heap
 from ormgc.worker.probe import Probe, gc_identity
+from ormgc.worker.requests import request_figures
+from ormgc.worker.server_cpu import ServerCpu
+from ormgc.worker.workload import (
+    WorkloadError,
+    describe_error,
+    library_versions,
+    loaded_count,
+    prepared,
+)
 
 EXIT_FIXTURE_ERROR = 3
+EXIT_WORKLOAD_ERROR = 4
 
 
-def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
-    """Load ``spec['load']`` objects with one shape under one policy; return the record."""
-    identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
-    policy = parse_policy(spec["policy"])
-    shape = shapes(spec["orm"])[spec["shape"]]
+Outcome = Tuple[Dict[str, Any], Dict[str, Any], Probe, Optional[int], Dict[str, Any]]
+
+
+def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
+    """One of our shapes on our dataset: (description, heap, probe, loaded, extra figures)."""
     fixture = open_fixture(spec["orm"], spec["db"], spec["rows"], spec["seed"])
     if fixture.count_entries() <= 0:  # the seed checked count() before querying
         raise FixtureError("the dataset is empty")
-    with getattr(fixture, shape.opens)() as handle:
+    extra: Dict[str, Any] = {}
+    server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
+    if spec["shape"] in request_shapes(spec["orm"]):
+        shape = request_shapes(spec["orm"])[spec["shape"]]
+        loop = RequestLoop(
+            getattr(fixture, shape.opens), spec["rows"], spec["requests"], spec["per_request"]
+        )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
+        server.start()
         with Probe() as probe:
-            loaded = shape.run(handle, spec["load"])
-        count = len(loaded)
-        del loaded
+            count = shape.run(loop, loop.per_request)
+        server.stop()
+        extra = request_figures(loop.stamps, probe)
+        extra["per_request"] = loop.per_request
+    else:
+        shape = shapes(spec["orm"])[spec["shape"]]
+        with getattr(fixture, shape.opens)() as handle:
+            heap = prepare_heap(spec["freeze"])
+            policy.apply()
+            server.start()
+            with Probe() as probe:
+                loaded = shape.run(handle, spec["load"])
+            server.stop()
+            server.check_backend(handle)
+            count = len(loaded)
+            del loaded
     gc.enable()
     fixture.close()
+    extra.update(server.result(probe.result["wall_ms"], probe.result["cpu_ms"]))
+    return fixture.describe(), heap, probe, count, extra
+
+
+def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
+    """The user's workload (``--workload``): same steps, their setup and callable."""
+    if spec.get("orm") == "mongoengine":  # the server ormgc started (or was given) for them
+        os.environ["ORMGC_MONGODB_URL"] = spec["db"]
+    with prepared(spec["workload"]) as call:
+        heap = prepare_heap(spec["freeze"])
+        policy.apply()
+        try:
+            with Probe() as probe:
+                loaded = call()
+        except Exception as exc:
+            gc.enable()
+            raise WorkloadError(
+                f"workload {spec['workload']}: the measured call raised "
+                f"{describe_error(exc, spec['workload'])}"
+            ) from None
+        count = loaded_count(loaded)
+        del loaded
+        gc.enable()
+    versions = library_versions()
+    description = {
+        "orm": spec.get("orm") or "workload",
+        "orm_version": versions.get(spec.get("orm") or "", ""),
+        "libraries": versions,
+        "driver": "",
+        "driver_version": "",
+        "backend": mask_password(spec.get("db") or ""),
+        "workload": spec["workload"],
+        "rows": None,  # the workload's own data: nothing of ours
+        "seed": None,
+    }
+    return description, heap, probe, count, {}
+
+
+def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Measure one shape, or the user's workload, under one policy; return the record."""
+    identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
+    policy = parse_policy(spec["policy"])
+    run = _run_workload if spec.get("workload") else _run_shape
+    description, heap, probe, count, extra = run(spec, policy)
     record: Dict[str, Any] = {
         "python": identity["python"],
         "python_build": identity["python_build"],
@@ -47,7 +122,6 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "gc_threshold_default": identity["gc_threshold"],
         "gc_threshold": probe.result["gc_threshold_before"],
     }
-    record.update(fixture.describe())
     record.update(
         {
             "shape": spec["shape"],
@@ -58,11 +132,14 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
             "profile": spec["profile"],
         }
     )
+    record.update(description)
     record.update(heap)
     record.update(probe.result)
+    record.update(extra)
     record.update(
         {
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
+            "load_average": list(os.getloadavg()),  # 1, 5, 15 min: how shared the machine was
             "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
     )
@@ -85,6 +162,8 @@ def main(argv: Any = None) -> int:
         code = 0
     except FixtureError as exc:
         result, code = {"error": str(exc)}, EXIT_FIXTURE_ERROR
+    except WorkloadError as exc:
+        result, code = {"error": str(exc)}, EXIT_WORKLOAD_ERROR
     with open(result_path, "w") as handle:
         json.dump(result, handle)
     return code

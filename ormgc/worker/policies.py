@@ -1,7 +1,11 @@
-"""Named GC policies, parsed from readable strings: ``default``, ``threshold:N``, ``disabled``.
+"""Named GC policies, parsed from readable strings: ``default``, ``threshold:N[,N1[,N2]]``,
+``disabled``.
 
 ``threshold:N`` sets only the first threshold and keeps the others as the interpreter has them,
-as the seed experiment did (``threshold_N`` is accepted too, the asv parameter spelling).
+as the seed experiment did; ``threshold:50000,500,1000`` sets two or three of them, as real
+projects do (``threshold_50000_500_1000`` is the same policy in the asv parameter spelling).
+Instagram's set-up, ``gc.freeze()`` at start-up then the collector off, is ``disabled`` with the
+freeze step on (the default; ``--no-freeze`` skips it).
 The pre-measurement step the seed used, ``gc.collect(2)`` then ``gc.freeze()``, is separate
 (``prepare_heap``) so that it is applied uniformly to every policy, or to none.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any, Dict, List, NamedTuple
+from typing import Any, Callable, Dict, List, NamedTuple, Tuple
 
 from ormgc.errors import UsageError
 
@@ -23,26 +27,53 @@ DEFAULT_SWEEP = (
     "threshold:100000",
     "disabled",
 )
-_THRESHOLD = re.compile(r"threshold[:_](.*)\Z")
+_KIND = re.compile(r"([a-z]+)[:_](.*)\Z")
 MAX_THRESHOLD = 2**31 - 1  # gc.set_threshold takes a C int
+# gc.set_threshold takes any C int; a first threshold of 0 switches collection off (that is
+# ``disabled``), a negative one too. For the older generations 0 is meaningful (collect that
+# generation on every collection of the younger one), a negative value is not.
+_LOWEST = (1, 0, 0)
 
 
 class Policy(NamedTuple):
     """A GC setting applied just before the measured block."""
 
-    name: str  # canonical spelling: "default", "threshold:50000", "disabled"
+    name: str  # canonical spelling: "default", "threshold:50000", "threshold:50000,500,1000"...
     threshold0: int = 0
+    older: Tuple[int, ...] = ()  # thresholds 1 and 2 when given; the others stay as they are
 
     def apply(self) -> None:
         if self.name == "disabled":
             gc.disable()
         elif self.threshold0:
-            gc.set_threshold(self.threshold0, *gc.get_threshold()[1:])
+            given = (self.threshold0, *self.older)
+            gc.set_threshold(*given, *gc.get_threshold()[len(given) :])
 
     @property
     def slug(self) -> str:
         """The same policy as an identifier-friendly string (asv parameters, file names)."""
-        return self.name.replace(":", "_")
+        return self.name.replace(":", "_").replace(",", "_")
+
+
+def _parse_threshold(text: str, values: str) -> Policy:
+    """``threshold:N``, ``threshold:N,N1`` or ``threshold:N,N1,N2`` (or with ``_``)."""
+    parts = re.split(r"[,_]", values)
+    if len(parts) > len(_LOWEST):
+        raise UsageError(f"bad GC policy {text!r}: at most {len(_LOWEST)} thresholds")
+    numbers = []
+    for position, (part, lowest) in enumerate(zip(parts, _LOWEST)):
+        if not part.isdigit() or not lowest <= int(part) <= MAX_THRESHOLD:
+            which = ("first", "second", "third")[position]
+            raise UsageError(
+                f"bad GC threshold in {text!r}: the {which} must be a whole number "
+                f"from {lowest} to {MAX_THRESHOLD}, got {part!r}"
+            )
+        numbers.append(int(part))
+    return Policy("threshold:" + ",".join(map(str, numbers)), numbers[0], tuple(numbers[1:]))
+
+
+# Parametrised policy kinds: "KIND:VALUES" (or "KIND_VALUES") -> parser(text, VALUES).
+KINDS: Dict[str, Callable[[str, str], Policy]] = {"threshold": _parse_threshold}
 
 
 def parse_policy(text: str) -> Policy:
@@ -50,15 +81,12 @@ def parse_policy(text: str) -> Policy:
     text = text.strip()
     if text in ("default", "disabled"):
         return Policy(text)
-    match = _THRESHOLD.match(text)
-    if not match:
-        raise UsageError(f"unknown GC policy {text!r}: use default, disabled or threshold:N")
-    value = match.group(1)
-    if not value.isdigit() or not 1 <= int(value) <= MAX_THRESHOLD:
+    match = _KIND.match(text)
+    if not match or match.group(1) not in KINDS:
         raise UsageError(
-            f"bad GC threshold in {text!r}: need a whole number from 1 to {MAX_THRESHOLD}"
+            f"unknown GC policy {text!r}: use default, disabled, threshold:N or threshold:N,N1,N2"
         )
-    return Policy(f"threshold:{int(value)}", int(value))
+    return KINDS[match.group(1)](text, match.group(2))
 
 
 def parse_policies(texts: List[str]) -> List[Policy]:

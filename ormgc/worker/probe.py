@@ -62,7 +62,7 @@ def _peak_rss_kb(method: str) -> int:
     return peak // 1024 if sys.platform == "darwin" else peak
 
 
-def _percentile(sorted_values: List[float], fraction: float) -> float:
+def percentile(sorted_values: List[float], fraction: float) -> float:
     """Nearest-rank percentile; 0 for no values."""
     if not sorted_values:
         return 0.0
@@ -87,8 +87,9 @@ class Probe:
 
     def __init__(self) -> None:
         self.result: Dict[str, Any] = {}
-        self._starts_ns: List[int] = []
-        self._stops_ns: List[int] = []
+        self.starts_ns: List[int] = []  # perf_counter_ns at each collection's start
+        self._stops_ns: List[int] = []  # and at its stop
+        self.pauses_ns: List[int] = []  # durations, in the same order (after the block)
         self._generations: List[int] = []
         self._collected = 0
         self._uncollectable = 0
@@ -96,7 +97,7 @@ class Probe:
     def _callback(self, phase: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter_ns()
         if phase == "start":
-            self._starts_ns.append(now)
+            self.starts_ns.append(now)
             self._generations.append(info["generation"])
         else:
             self._stops_ns.append(now)  # subtracted later: an int's cost depends on its value
@@ -147,8 +148,8 @@ class Probe:
                 f"gc.callbacks saw {per_generation} collections per generation, "
                 f"gc.get_stats() says {from_stats}"
             )
-        pauses_ns = [stop - start for start, stop in zip(self._starts_ns, self._stops_ns)]
-        pauses_ms = sorted(ns / 1e6 for ns in pauses_ns)
+        self.pauses_ns = [stop - start for start, stop in zip(self.starts_ns, self._stops_ns)]
+        pauses_ms = sorted(ns / 1e6 for ns in self.pauses_ns)
         return {
             "collections": per_generation,
             "collections_total": sum(per_generation),
@@ -157,13 +158,14 @@ class Probe:
             "pause_ms": {
                 "total": sum(pauses_ms),
                 "max": pauses_ms[-1] if pauses_ms else 0.0,
-                "p50": _percentile(pauses_ms, 0.50),
-                "p99": _percentile(pauses_ms, 0.99),
+                "p50": percentile(pauses_ms, 0.50),
+                "p99": percentile(pauses_ms, 0.99),
             },
             "wall_ms": wall_ns / 1e6,
             "cpu_ms": cpu_ns / 1e6,
             "peak_rss_mb": peak_kb / 1024,
             "rss_delta_mb": (rss_after_kb - self._rss_before_kb) / 1024,
+            "rss_end_mb": rss_after_kb / 1024,
             "peak_rss_method": self._rss_method,
             "gc_threshold_before": self._threshold_before,
             "gc_threshold_after": list(gc.get_threshold()),

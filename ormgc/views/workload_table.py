@@ -1,0 +1,79 @@
+"""Tables for what the load table leaves out: request loops' per-request figures, and
+bring-your-own workloads (which have no dataset or backend of ours to head the table)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+from ormgc.views.table import _COLUMNS, _row, grid
+
+_REQUEST_COLUMNS = (
+    "orm",
+    "policy",
+    "threshold",
+    "requests",
+    "per req",
+    "collections",
+    "collected",
+    "peak MB",
+    "end MB",
+    "growth MB",
+    "req p50 ms",
+    "req p99 ms",
+    "req max ms",
+    "gc p99 ms/req",
+    "gc max ms/req",
+)
+
+
+def _request_row(record: Dict[str, Any]) -> List[str]:
+    times, pauses = record["request_ms"], record["request_pause_ms"]
+    return [
+        record["orm"],
+        record["policy"],
+        "/".join(map(str, record["gc_threshold"])),
+        str(record["requests"]),
+        str(record["per_request"]),
+        str(record["collections_total"]),
+        str(record["collected"]),
+        f"{record['peak_rss_mb']:.1f}",
+        f"{record['rss_end_mb']:.1f}",
+        f"{record['rss_delta_mb']:+.1f}",
+        f"{times['median']:.2f}",
+        f"{times['p99']:.2f}",
+        f"{times['max']:.2f}",
+        f"{pauses['p99']:.2f}",
+        f"{pauses['max']:.2f}",
+    ]
+
+
+def format_requests(records: Sequence[Dict[str, Any]]) -> str:
+    """Request-loop records: memory (peak, at the end, growth) and per-request time and GC
+    pause (the collections that started during a request, summed), medians over repeats."""
+    loops = [record for record in records if "request_ms" in record]
+    if not loops:
+        return ""
+    heading = (
+        f"Request loops (Python {loops[0]['python']}): per request, time and GC pause "
+        "(p50/p99/max over requests); RSS at the end and its growth over the loop"
+    )
+    return heading + "\n" + grid(_REQUEST_COLUMNS, [_request_row(r) for r in loops])
+
+
+def format_workloads(records: Sequence[Dict[str, Any]]) -> str:
+    """Records of user workloads (``--workload``), one block per interpreter."""
+    groups: Dict[str, List[Dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(f"Python {record['python']} ({record['python_build']})", []).append(
+            record
+        )
+    blocks = []
+    for python, group in groups.items():
+        first = group[0]
+        loaded = first["loaded"] if first["loaded"] is not None else "(no len)"
+        heading = (
+            f"{python}, workload {first['shape']}; {loaded} loaded, "
+            f"freeze={'on' if first['freeze'] else 'off'}, median of {first.get('repeat', 1)}"
+        )
+        blocks.append(heading + "\n" + grid(_COLUMNS, [_row(records, r) for r in group]))
+    return "\n\n".join(blocks)
