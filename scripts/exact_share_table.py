@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Tuple
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from ormgc.results import write_atomic
+from ormgc.runs.pythons import SUPPORTED
 
 POLICIES = ("default", "threshold:50000", "disabled")
 
@@ -29,7 +30,7 @@ def table(records: List[Dict[str, Any]]) -> str:
     for record in records:
         minor = ".".join(record["python"].split(".")[:2])
         cells[(record["orm"], record["policy"], minor)] = record
-    pythons = sorted({minor for _, _, minor in cells}, key=_key)
+    pythons = sorted({minor for _, _, minor in cells} | set(SUPPORTED), key=_key)  # --: not run
     orms = sorted({orm for orm, _, _ in cells}, reverse=True)  # sqlalchemy first
     lines = [
         "# GC share of the seed query's instructions (exact, under callgrind)",

@@ -108,11 +108,12 @@ def test_exact_share_table(tmp_path: Path) -> None:
                 "collections_total": 1708}  # fmt: skip
 
     (tmp_path / "3.11.json").write_text(json.dumps([record("3.11.7", "default", 0.3268)]))
-    (tmp_path / "small.json").write_text(json.dumps([record("3.12.1", "default", 0.2, 2000)]))
+    (tmp_path / "small.json").write_text(json.dumps([record("3.12.1", "default", 0.2, 10_000)]))
     (tmp_path / "determinism.json").write_text("[]")
     done = _script("exact_share_table.py", "--folder", str(tmp_path), cache_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     written = (tmp_path / "gc-share.md").read_text()
-    assert written == done.stdout and "| Python 3.11 |" in written and "3.12" not in written
-    assert "| sqlalchemy | default | 32.7% (4,970M, 1708 coll.) |" in written
+    assert written == done.stdout and "| Python 3.11 | Python 3.12 |" in written
+    assert "20.0%" not in written  # the 10,000-row record is left out
+    assert "| sqlalchemy | default | -- | -- | 32.7% (4,970M, 1708 coll.) | -- |" in written
     assert "| sqlalchemy | disabled | -- |" in written
