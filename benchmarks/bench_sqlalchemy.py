@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from . import common
-from .common import _GcCollections, _GcCost, _LoadTime
+from .common import _ExactCost, _GcCollections, _GcCost, _LoadTime
 
 ORM = "sqlalchemy"
 
@@ -16,6 +16,14 @@ def _gc_activity() -> Dict[str, Any]:
 
 
 _gc_activity.timeout = common.SWEEP_TIMEOUT
+
+
+def _exact_costs() -> Dict[str, Any]:
+    """Every ExactCost combination counted once under valgrind (asv setup_cache)."""
+    return common.measure_exact_costs(ORM)
+
+
+_exact_costs.timeout = common.SWEEP_TIMEOUT
 
 
 class LoadTime(_LoadTime):
@@ -37,3 +45,10 @@ class GcCost(_GcCost):
 
     params = common.params(ORM)
     setup_cache = staticmethod(_gc_activity)
+
+
+class ExactCost(_ExactCost):
+    """Instructions of one query under valgrind, and the collector's share of them."""
+
+    params = common.exact_params(ORM)
+    setup_cache = staticmethod(_exact_costs)

@@ -24,9 +24,13 @@ from ormgc import parse_policy, prepare_heap
 from ormgc.errors import OrmGcError
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.runner import Scenario, run_sweep
+from ormgc.runs.valgrind import exact_setup
 
 ROWS_ENV = "ORMGC_ASV_ROWS"  # e.g. "2000" or "20000,100000"; default DEFAULT_ROWS
 REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measurement; default 3
+# Shapes whose instructions are counted under valgrind (ExactCost): about a minute per
+# combination at full size, so the seed's shape only unless asked ("all" or a comma list).
+EXACT_SHAPES_ENV = "ORMGC_ASV_EXACT_SHAPES"
 # Each ORM's backends: asv parameter -> the database it stands for, as open_fixture() takes
 # it; None means the ORM's default on this machine (mongoengine: $ORMGC_MONGODB_URL, else the
 # embedded server, started per process). A machine without a server skips (n/a), not fails.
@@ -256,3 +260,72 @@ class _GcCost(_Suite):
         return self.summary["gc_tax"]
 
     track_gc_tax.unit = "ratio"
+
+
+def exact_shapes(orm: str) -> List[str]:
+    """The shapes ExactCost counts: $ORMGC_ASV_EXACT_SHAPES, else the seed's loop."""
+    known = list(orm_fixtures.SHAPE_NAMES[orm])
+    text = os.environ.get(EXACT_SHAPES_ENV, "").strip() or "seed_loop"
+    if text == "all":
+        return known
+    return [name for name in known if name in {part.strip() for part in text.split(",")}]
+
+
+def exact_params(orm: str) -> List[List[Any]]:
+    return [backends(orm), exact_shapes(orm), list(POLICIES), row_counts()]
+
+
+def measure_exact_costs(
+    orm: str, only_backends: Optional[List[str]] = None, policies: Tuple[str, ...] = POLICIES
+) -> Dict[str, Any]:
+    """Every ExactCost combination counted under callgrind, one fresh process each (as
+    ``ormgc run --exact``); without valgrind, why not."""
+    try:
+        setup = exact_setup()
+    except OrmGcError as exc:
+        return {"unavailable": str(exc)}
+    worker = Interpreter(sys.executable, dict(os.environ), "asv environment", exact=setup)
+    parsed = [parse_policy(policy) for policy in policies]
+    costs: Dict[str, Any] = {}
+    for backend in only_backends or backends(orm):
+        for rows in row_counts():
+            db = database(orm, backend)
+            scenarios = [
+                Scenario(orm, db, shape, rows, load_for(rows), DEFAULT_SEED)
+                for shape in exact_shapes(orm)
+            ]
+            try:
+                records = run_sweep(worker, scenarios, parsed, 1, progress=lambda _: None)
+            except OrmGcError as exc:
+                for scenario in scenarios:
+                    for policy in parsed:
+                        costs[_key(backend, scenario.shape, policy.slug, rows)] = str(exc)
+                continue
+            for record in records:
+                key = _key(backend, record["shape"], parse_policy(record["policy"]).slug, rows)
+                costs[key] = {
+                    "instructions": record["instructions"],
+                    "gc_share": record["gc_share"],
+                }
+    return costs
+
+
+class _ExactCost(_Suite):
+    timeout = 600  # one combination under valgrind takes about a minute at full size
+
+    def setup(self, costs: Dict, backend: str, shape: str, policy: str, rows: int) -> None:
+        if "unavailable" in costs:
+            raise NotImplementedError(costs["unavailable"])
+        self.summary = lookup(costs, backend, shape, policy, rows)
+
+    def track_instructions(self, *params: Any) -> int:
+        """Instructions of one query, counted under valgrind (exact, whatever the load)."""
+        return self.summary["instructions"]
+
+    track_instructions.unit = "instructions"
+
+    def track_gc_share(self, *params: Any) -> float:
+        """Share of the query's instructions spent inside the collector (not of its time)."""
+        return self.summary["gc_share"]
+
+    track_gc_share.unit = "ratio"

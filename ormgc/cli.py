@@ -21,9 +21,11 @@ from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic, write_j
 from ormgc.runs.debian_python import INSTALLABLE
 from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.runs.valgrind import exact_setup
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.views.table import format_table
@@ -143,6 +145,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
+    add_exact_argument(run)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
@@ -211,6 +214,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
+    if args.exact:  # valgrind and the marks checked before the first measurement
+        interp = interp._replace(exact=exact_setup(args.exact))
     records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     requests = format_requests(records)

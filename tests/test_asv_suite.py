@@ -6,6 +6,7 @@ import gc
 import importlib
 import itertools
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -173,3 +174,18 @@ def test_adaptive_backs_off_inside_the_timed_body_and_teardown_removes_it(suite)
     adaptive = _timed(suite, "adaptive")["collections"]
     assert 0 < adaptive < _timed(suite, "threshold_700")["collections"]
     assert gc.callbacks == callbacks and gc.get_threshold() == threshold
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_exact_cost_counts_instructions_and_the_collectors_share(suite, monkeypatch):
+    common, bench = suite
+    monkeypatch.setenv("ORMGC_ASV_ROWS", "2000")
+    assert bench.ExactCost.params[1] == ["seed_loop"]  # $ORMGC_ASV_EXACT_SHAPES: the default
+    costs = common.measure_exact_costs("sqlalchemy", ["sqlite"], ("default",))
+    exact = bench.ExactCost()
+    exact.setup(costs, "sqlite", "seed_loop", "default", 2000)
+    assert exact.track_instructions() > 0 and 0 < exact.track_gc_share() < 1
+    with pytest.raises(NotImplementedError, match="needs valgrind"):
+        bench.ExactCost().setup(
+            {"unavailable": "--exact needs valgrind"}, "sqlite", "seed_loop", "default", 2000
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS
 
 
 def _script(name: str, *args: str, cache_dir: Path) -> subprocess.CompletedProcess:
@@ -94,3 +95,38 @@ def test_matrix_cost_reports_time_and_spread_beside_the_machine_floor(
         f"{version}.json", f"{version}.probe.json",
         "machine-noise-after.json", "machine-noise-before.json",
     ]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_exact_determinism_benchmark(shared_cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "determinism.json"
+    done = _script(
+        "bench_exact_determinism.py",
+        *("--python", "current", "--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD)),
+        *("--runs", "2", "--busy-runs", "1", "--output", str(out)),
+        cache_dir=shared_cache,
+    )
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads(out.read_text())
+    assert entry["identical"] and entry["gc_function"]
+    assert [len(phase["instructions"]) for phase in entry["phases"]] == [2, 1]
+    assert 0 < entry["marks_overhead_instructions"] < 100_000
+    assert "| current | 2,000 / 500 | as is | 2 |" in out.with_suffix(".md").read_text()
+
+
+def test_exact_share_table(tmp_path: Path) -> None:
+    def record(python: str, policy: str, share: float, rows: int = 100_000) -> dict:
+        return {"orm": "sqlalchemy", "policy": policy, "python": python, "rows": rows,
+                "loaded": rows // 5, "gc_share": share, "instructions": 4_969_555_488,
+                "collections_total": 1708}  # fmt: skip
+
+    (tmp_path / "3.11.json").write_text(json.dumps([record("3.11.7", "default", 0.3268)]))
+    (tmp_path / "small.json").write_text(json.dumps([record("3.12.1", "default", 0.2, 10_000)]))
+    (tmp_path / "determinism.json").write_text("[]")
+    done = _script("exact_share_table.py", "--folder", str(tmp_path), cache_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "gc-share.md").read_text()
+    assert written == done.stdout and "| Python 3.11 | Python 3.12 |" in written
+    assert "20.0%" not in written  # the 10,000-row record is left out
+    assert "| sqlalchemy | default | -- | -- | 32.7% (4,970M, 1708 coll.) | -- |" in written
+    assert "| sqlalchemy | disabled | -- |" in written

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import orm_fixtures
 import ormgc
@@ -28,6 +28,7 @@ class Interpreter(NamedTuple):
     executable: str
     env: Dict[str, str]  # the environment a worker process gets
     label: str
+    exact: Optional[Any] = None  # ormgc.runs.valgrind.ExactSetup: measure under callgrind
 
 
 def profiles() -> List[str]:

@@ -28,6 +28,7 @@ from orm_fixtures import FixtureError
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import check_writable, machine_name, python_label, result_files, write_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profile_file
+from ormgc.runs.exact_records import add_exact_fields, exact_metadata
 from ormgc.runs.pyperf_plan import (
     FULL_PYPERF,
     QUICK_PYPERF,
@@ -37,6 +38,7 @@ from ormgc.runs.pyperf_plan import (
     resolve,
 )
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
+from ormgc.runs.valgrind import exact_setup
 from ormgc.worker.policies import Policy
 from ormgc.worker.pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 
@@ -132,6 +134,7 @@ def _annotate(bench: pyperf.Benchmark, record: Dict[str, Any], gc: Dict[str, Any
     extra["ormgc_pins"] = pins()
     extra["ormgc_profile"] = CURRENT_PROFILE
     extra.update(gc)
+    extra.update(exact_metadata(record))  # --exact: instructions, the collector's share
     bench.update_metadata(extra)
     _say(
         f"  GC per query: {gc['gc_collections']} collections "
@@ -172,11 +175,16 @@ def _manage_served(
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
     check_writable(files.pyperf)
     check_writable(files.probe)
+    exact = exact_setup(args.exact) if args.exact else None  # valgrind checked first
     signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
     policies = list(dict.fromkeys(policy for _, _, policy in benchmarks))
     records = run_sweep(interpreter(None), scenarios, policies, args.probe_repeat)
+    if exact is not None:
+        _say("counting instructions under valgrind (--exact), one fresh process each")
+        exact_interp = interpreter(None)._replace(exact=exact)
+        add_exact_fields(records, run_sweep(exact_interp, scenarios, policies, 1))
     handle, log_path = tempfile.mkstemp(prefix="ormgc-pyperf-gc-", suffix=".jsonl")
     os.close(handle)
     os.environ[GC_LOG_ENV] = log_path

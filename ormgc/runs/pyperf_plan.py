@@ -15,6 +15,7 @@ import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from ormgc.errors import UsageError
 from ormgc.results import DEFAULT_RESULTS
+from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.worker.policies import Policy, parse_policies
 from ormgc.worker.pyperf_loop import TIMERS
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
     ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
     ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
+    add_exact_argument(ours)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:

@@ -81,6 +81,10 @@ def _talk(interp: Interpreter, spec: Dict[str, Any], result_path: str) -> Tuple[
 
 def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     """Run one worker process and return its JSON answer; OrmGcError with one line if it fails."""
+    if interp.exact is not None and spec["action"] == "measure":
+        from ormgc.runs.valgrind import run_exact
+
+        return run_exact(interp, spec)  # under callgrind; datasets are prepared natively
     handle, result_path = tempfile.mkstemp(prefix="ormgc-worker-", suffix=".json")
     os.close(handle)
     try:
@@ -136,6 +140,9 @@ def _median_of(runs: List[Dict[str, Any]], field: str) -> Any:
 def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     """One record from K runs: counts from the first (checked equal), medians of the rest."""
     record = dict(runs[0])
+    if "instructions" in record:  # --exact: every run's count, and whether they agree
+        counts = [run["instructions"] for run in runs]
+        record.update(instructions_runs=counts, instructions_identical=len(set(counts)) == 1)
     for field in _MEDIAN_FIELDS:
         record[field] = _median([run[field] for run in runs])
     record["pause_ms"] = {

@@ -23,6 +23,7 @@ import pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.exact_compare import exact_section
 from ormgc.views.gc_cost import per_object_table
 from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
@@ -276,6 +277,7 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         *_table(loaded, rows, _time_cell),
         "",
+        *exact_section(loaded, rows, _table),
         "## GC collections per query (min-max over the timed loops when they vary)",
         "",
         *_table(loaded, rows, _gc_cell),

@@ -170,6 +170,10 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
     """The records as a text table, grouped under one heading per interpreter and backend."""
     if not records:
         return "(no measurements)"
+    if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
+        from ormgc.views.exact_table import format_exact_table
+
+        return format_exact_table(records)
     blocks = []
     groups: Dict[tuple, List[Dict[str, Any]]] = {}
     for record in records:

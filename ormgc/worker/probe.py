@@ -19,6 +19,8 @@ import sysconfig
 import time
 from typing import Any, Dict, List, Optional
 
+from ormgc.worker.exact import MARKER
+
 _CLEAR_REFS = "/proc/self/clear_refs"
 _STATUS = "/proc/self/status"
 
@@ -28,6 +30,8 @@ class ProbeMismatch(RuntimeError):
 
 
 def _status_kb(field: str) -> Optional[int]:
+    if MARKER.active:  # under callgrind: its varying text would move the heap (ormgc.worker.exact)
+        return None
     try:
         with open(_STATUS) as status:
             for line in status:
@@ -40,6 +44,8 @@ def _status_kb(field: str) -> Optional[int]:
 
 def _reset_peak_rss() -> str:
     """Reset the kernel's RSS high-water mark if allowed; say which peak the probe will report."""
+    if MARKER.active:
+        return "not-read-under-valgrind"
     try:
         with open(_CLEAR_REFS, "w") as clear_refs:
             clear_refs.write("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
@@ -53,6 +59,8 @@ def _reset_peak_rss() -> str:
 def _peak_rss_kb(method: str) -> int:
     if method == "vmhwm-reset":
         return _status_kb("VmHWM") or 0
+    if MARKER.active:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak
 
@@ -114,20 +122,19 @@ class Probe:
     def __init__(self) -> None:
         self.result: Dict[str, Any] = {}
         self.starts_ns: List[int] = []  # perf_counter_ns at each collection's start
-        self.pauses_ns: List[int] = []  # and its duration, in the same order
+        self._stops_ns: List[int] = []  # and at its stop
+        self.pauses_ns: List[int] = []  # durations, in the same order (after the block)
         self._generations: List[int] = []
         self._collected = 0
         self._uncollectable = 0
-        self._open_start = 0
 
     def _callback(self, phase: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter_ns()
         if phase == "start":
-            self._open_start = now
             self.starts_ns.append(now)
             self._generations.append(info["generation"])
         else:
-            self.pauses_ns.append(now - self._open_start)
+            self._stops_ns.append(now)  # subtracted later: an int's cost depends on its value
             self._collected += info["collected"]
             self._uncollectable += info["uncollectable"]
 
@@ -144,9 +151,11 @@ class Probe:
         self._cpu0 = time.process_time_ns()
         if was_enabled:
             gc.enable()
+        MARKER.start()  # --exact: callgrind counts from here (ormgc.worker.exact)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        MARKER.stop()
         enabled_during = gc.isenabled()
         gc.disable()
         wall_ns = time.perf_counter_ns() - self._wall0
@@ -177,6 +186,7 @@ class Probe:
                 f"gc.callbacks saw {per_generation} collections per generation, "
                 f"gc.get_stats() says {from_stats}"
             )
+        self.pauses_ns = [stop - start for start, stop in zip(self.starts_ns, self._stops_ns)]
         pauses_ms = sorted(ns / 1e6 for ns in self.pauses_ns)
         return {
             "collections": per_generation,

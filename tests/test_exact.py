@@ -1,0 +1,140 @@
+"""``--exact``: instruction counts under callgrind repeat exactly; the collector is found on
+every installed Python; a machine without valgrind gets one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from ormgc.errors import OrmGcError
+from ormgc.results import python_label
+from ormgc.runs.callgrind import parse
+from ormgc.runs.envs import interpreter
+from ormgc.runs.pythons import SUPPORTED, available
+from ormgc.runs.valgrind import (
+    ExactSetup,
+    callgrind,
+    exact_fields,
+    exact_setup,
+    fixed_environment,
+)
+
+from .conftest import SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
+from .test_exact_parse import SYNTHETIC
+
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None or not Path("/usr/include/valgrind/callgrind.h").exists(),
+    reason="valgrind (with valgrind/callgrind.h) is not installed",
+)
+SMALL = ("--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD))
+# Cyclic garbage in a probed block: collections in any interpreter, no libraries needed.
+CYCLES = """\
+import gc
+from ormgc.worker.probe import Probe
+class Node:
+    pass
+gc.collect()
+gc.freeze()
+with Probe() as probe:
+    for _ in range(20000):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+print(probe.result["collections_total"])
+"""
+COLLECTOR = {"3.9": "collect"}  # 3.10-3.13: gc_collect_main
+
+
+@needs_valgrind
+def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None:
+    """Identical counts over fresh runs: tests/test_scripts.py (bench_exact_determinism)."""
+    out = tmp_path / "exact.json"
+    done = ormgc(
+        "run", "--exact", *SMALL, "--policy", "default", "--policy", "disabled",
+        "--json", str(out), cache_dir=shared_cache,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    default, disabled = json.loads(out.read_text())
+    for record in (default, disabled):
+        assert record["exact_env"]["PYTHONHASHSEED"] == "0"
+        assert record["exact_env"]["variables"]["PATH"] == "/usr/bin:/bin"
+        assert record["valgrind"].startswith("valgrind-")
+    assert default["collections_total"] > 0 and default["gc_function"]
+    assert 0 < default["gc_instructions"] < default["instructions"]
+    assert default["gc_share"] == default["gc_instructions"] / default["instructions"]
+    assert disabled["gc_instructions"] == 0 and disabled["gc_function"] is None
+    assert disabled["instructions"] < default["instructions"]  # the collector's work is gone
+    assert "gc share" in done.stdout and f"{default['instructions']:,}" in done.stdout
+
+
+@needs_valgrind
+@pytest.mark.parametrize("version", SUPPORTED)
+def test_collector_function_found(version: str, use_shared_cache: Path) -> None:
+    python = available().get(version)
+    if python is None:
+        pytest.skip(f"Python {version} is not installed")
+    setup = exact_setup()
+    env = fixed_environment(interpreter(None).env, setup)
+    ran = callgrind(setup, python, ["-c", CYCLES], env)
+    collections = int(ran["stdout"].split()[-1])
+    fields = exact_fields(ran["dump"], setup, collections, f"Python {version}")
+    assert collections > 0
+    assert fields["gc_function"] == COLLECTOR.get(version, "gc_collect_main")
+    assert 0.05 < fields["gc_share"] < 0.95
+
+
+def test_collections_without_a_collector_function_fail_loudly(tmp_path: Path) -> None:
+    dump = tmp_path / "callgrind.out.1"
+    dump.write_text(SYNTHETIC.replace("gc_collect_main", "renamed"))
+    setup = ExactSetup("valgrind", "valgrind-0", "lib.so")
+    with pytest.raises(OrmGcError, match="Python 3.99: 3 collections ran in the block"):
+        exact_fields(parse(str(dump)), setup, 3, "Python 3.99")
+    assert exact_fields(parse(str(dump)), setup, 0, "Python 3.99")["gc_instructions"] == 0
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"ORMGC_VALGRIND": "/nonexistent/valgrind"}, "--exact needs valgrind"),
+        ({"CC": "/nonexistent/cc"}, "--exact needs a C compiler"),
+    ],
+)
+def test_missing_tools_are_one_line(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict, message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "never.json"
+    done = ormgc("run", "--exact", *SMALL, "--json", str(out), cache_dir=cache)
+    if "CC" in env and shutil.which("valgrind") is None:
+        message = "--exact needs valgrind"
+    assert done.returncode == 1
+    assert error_lines(done) == [error_lines(done)[0]] and message in done.stderr
+    assert not out.exists()
+
+
+@needs_valgrind
+def test_pyperf_exact_metadata_and_compare(shared_cache: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    common = ("--results", str(results), "--machine", "m")
+    done = ormgc(
+        "pyperf", *common, *SMALL, "--quick", "--exact", "--orm", "sqlalchemy",
+        "--policy", "default", "--policy", "disabled", "-p", "1", "-n", "1",
+        cache_dir=shared_cache,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    path = results / "m" / f"{python_label()}.json"
+    meta = {
+        bench.get_name(): bench.get_metadata() for bench in pyperf.BenchmarkSuite.load(str(path))
+    }
+    default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
+    assert default["instructions"] > disabled["instructions"] > 0
+    assert 0 < default["gc_share"] < 1 and default["gc_instructions"] > 0
+    assert disabled["gc_instructions"] == 0 and default["exact_pythonhashseed"] == "0"
+    compared = ormgc("compare", *common, cache_dir=shared_cache)
+    assert compared.returncode == 0, compared.stderr
+    assert "## Instructions per query (exact" in compared.stdout
+    assert f"| {default['instructions']:,} (GC {default['gc_share']:.1%}) |" in compared.stdout
