@@ -14,11 +14,14 @@ from ormgc.errors import OrmGcError
 from ormgc.runs.envs import pinned_per_version
 
 VersionResult = Any  # ormgc.views.compare.VersionResult (python, path, benches, metadata)
+_PIN_KEYS = ("ormgc_pins", "ormgc_pins_per_python")
 
 
 def pins_of(result: VersionResult) -> Dict[str, str]:
-    """Package -> version the result ran with (its ``ormgc_pins`` metadata)."""
-    pairs = (pin.split("==", 1) for pin in str(result.metadata.get("ormgc_pins", "")).split())
+    """Package -> version the result ran with: its ``ormgc_pins`` metadata, and the
+    ``ormgc_pins_per_python`` that results written before the two were merged carry."""
+    pins = " ".join(str(result.metadata.get(key, "")) for key in _PIN_KEYS)
+    pairs = (pin.split("==", 1) for pin in pins.split())
     return {name: version for name, version in pairs}
 
 
