@@ -151,7 +151,8 @@ def find_browser() -> Tuple[Optional[str], Optional[str]]:
 
 @contextlib.contextmanager
 def chromium() -> Iterator[object]:
-    """Debian's headless Chromium driven by its chromedriver, in a fresh profile."""
+    """Debian's headless Chromium driven by its chromedriver, in a fresh profile, keeping the
+    page's console log (the report's check reads it)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -163,6 +164,7 @@ def chromium() -> Iterator[object]:
         options.binary_location = browser
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
         try:
             yield driver

@@ -13,7 +13,6 @@ import contextlib
 import functools
 import http.server
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asv_site import CHROMIUM_FLAGS, SiteError, find_browser  # noqa: E402
+from asv_site import SiteError, chromium  # noqa: E402
 
 _IMAGES = """return Array.from(document.images).map(function(img) {
     return [img.getAttribute('src'), img.complete, img.naturalWidth];
@@ -47,28 +46,6 @@ def serving(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """Headless Chromium that keeps the page's console log."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser, driver_path = find_browser()
-    if not browser or not driver_path:
-        raise SiteError("chromium and chromedriver not found: run .ci/install-tools")
-    with tempfile.TemporaryDirectory(prefix="ormgc-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = browser
-        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 def _reachable(url: str) -> bool:
