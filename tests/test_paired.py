@@ -205,7 +205,9 @@ def test_bad_baseline_is_one_line_before_any_work(capsys, monkeypatch, baseline,
     assert err[0].startswith("ormgc: error: ") and message in err[0]
 
 
-@pytest.mark.parametrize("name", ["sqlalchemy-sqlite", "mongoengine-embedded"])
+@pytest.mark.parametrize(
+    "name", ["sqlalchemy-sqlite", "sqlalchemy-sqlite-loaded", "mongoengine-embedded"]
+)
 def test_committed_paired_tables_come_from_their_records(tmp_path: Path, name: str) -> None:
     """README quotes results/paired/*.txt: the script makes each from its committed records."""
     records = ROOT / "results" / "paired" / f"{name}.json"
