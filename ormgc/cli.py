@@ -5,6 +5,7 @@ with pyperf, ``compare`` puts the Python versions side by side, ``report`` draws
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import subprocess
@@ -50,7 +51,7 @@ def _pythons(args: argparse.Namespace) -> int:
 
 def _pyperf(args: argparse.Namespace) -> int:
     if args.python is None:
-        _need_pyperf("ormgc pyperf")  # a managed venv (--python) has it pinned
+        _need("pyperf", "pyperf", "ormgc pyperf")  # a managed venv (--python) has it pinned
     interp = interpreter(args.python)  # this Python, or a managed venv with the current pins
     child = subprocess.Popen(
         [interp.executable, "-m", "ormgc.runs.pyperf_main", *args.forwarded], env=interp.env
@@ -67,15 +68,16 @@ def _pyperf(args: argparse.Namespace) -> int:
             forward(signal.SIGINT, None)
 
 
-def _need_pyperf(command: str) -> None:
+def _need(module: str, extra: str, command: str) -> None:
+    """One line naming the extra to install when ``command`` lacks ``module``."""
     try:
-        import pyperf  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
-        raise UsageError(f"{command} needs pyperf: pip install 'orm-gc-bench[pyperf]'") from None
+        raise UsageError(f"{command} needs {module}: pip install 'orm-gc-bench[{extra}]'") from None
 
 
 def _compare(args: argparse.Namespace) -> int:
-    _need_pyperf("ormgc compare")
+    _need("pyperf", "pyperf", "ormgc compare")
     from ormgc.views.compare import (  # needs pyperf: import late
         load_results,
         markdown,
@@ -123,6 +125,7 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    _need("matplotlib", "charts", "ormgc report")
     from ormgc.views.report import Missing, build, link_from_asv_site  # matplotlib: late
 
     output, asv_link = args.output, None

