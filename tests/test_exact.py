@@ -4,7 +4,9 @@ every installed Python; a machine without valgrind gets one line."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pyperf
@@ -70,6 +72,12 @@ def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None
     assert "gc share" in done.stdout and f"{default['instructions']:,}" in done.stdout
 
 
+def _has_symbols(executable: str) -> bool:
+    """Whether the interpreter keeps its symbol table (pyenv's builds do; Debian strips its)."""
+    done = subprocess.run(["nm", os.path.realpath(executable)], capture_output=True, text=True)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
 @needs_valgrind
 @pytest.mark.parametrize("version", SUPPORTED)
 def test_collector_function_found(version: str, use_shared_cache: Path) -> None:
@@ -80,8 +88,12 @@ def test_collector_function_found(version: str, use_shared_cache: Path) -> None:
     env = fixed_environment(interpreter(None).env, setup)
     ran = callgrind(setup, python, ["-c", CYCLES], env)
     collections = int(ran["stdout"].split()[-1])
-    fields = exact_fields(ran["dump"], setup, collections, f"Python {version}")
     assert collections > 0
+    if not _has_symbols(python):  # Debian's 3.14/3.15: static functions have no names
+        with pytest.raises(OrmGcError, match="none of the collector functions"):
+            exact_fields(ran["dump"], setup, collections, f"Python {version}")
+        return
+    fields = exact_fields(ran["dump"], setup, collections, f"Python {version}")
     assert fields["gc_function"] == COLLECTOR.get(version, "gc_collect_main")
     assert 0.05 < fields["gc_share"] < 0.95
 
