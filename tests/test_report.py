@@ -14,6 +14,7 @@ import pytest
 from .conftest import ROOT, error_lines, ormgc
 
 sys.path.insert(0, str(ROOT / "tools"))
+import asv_site  # noqa: E402
 import report_site  # noqa: E402
 from asv_site import SiteError  # noqa: E402
 
@@ -142,7 +143,7 @@ def test_published_beside_the_asv_site_each_links_to_the_other(tmp_path: Path) -
 def test_the_page_in_chromium_loads_every_image_and_link(
     committed_report: Path, tmp_path: Path
 ) -> None:
-    browser, driver = report_site.find_browser()
+    browser, driver = asv_site.find_browser()  # the one launcher report_site drives
     if not browser or not driver:
         (pytest.fail if os.environ.get("CI") else pytest.skip)("chromium (.ci/install-tools)")
     shot = tmp_path / "report.png"
