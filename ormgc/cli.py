@@ -1,6 +1,7 @@
 """The ``ormgc`` command: ``run`` measures (ormgc.cli_run), ``advise`` recommends a setting
 (ormgc.cli_advise), ``shapes`` lists workloads, ``pythons`` finds them, ``pyperf`` times them
-with pyperf, ``compare`` puts the Python versions side by side, ``report`` draws the charts."""
+with pyperf, ``compare`` puts the Python versions side by side, ``report`` draws the charts,
+``site`` builds the folder to publish, ``pins`` refreshes the pins (ormgc.cli_publish)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import List, Optional
 import orm_fixtures
 from orm_fixtures import FixtureError
 from ormgc.cli_advise import add_advise, run_advise
+from ormgc.cli_publish import add_publish, run_pins, run_site
 from ormgc.cli_run import add_run, run
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic
@@ -216,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_matrix(commands)
     _add_asv_compare(commands)
     _add_report(commands)
+    add_publish(commands)
     return parser
 
 
@@ -227,7 +230,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
     commands = {"run": run, "advise": run_advise, "shapes": _shapes, "pythons": _pythons}
     commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
-    commands["report"] = _report
+    commands.update({"report": _report, "site": run_site, "pins": run_pins})
     try:
         return commands[args.command](args)
     except (OrmGcError, FixtureError) as exc:

@@ -172,7 +172,7 @@ def test_gc_share_is_exact_where_measured_then_paired_then_from_timings(tmp_path
     import json
 
     from ormgc.views import report_data
-    from ormgc.views.charts_versions import _gc_share
+    from ormgc.views.charts_versions import gc_share
 
     results = results_with(tmp_path, "pyperf")
     base = {"python": "3.11.7", "orm": "sqlalchemy", "shape": "seed_loop", "rows": 100_000}
@@ -181,12 +181,12 @@ def test_gc_share_is_exact_where_measured_then_paired_then_from_timings(tmp_path
     paired["cpu_vs_baseline"] = {"baseline": "default", "ratio": 0.6, "ci95": [0.55, 0.65]}
     (results / "paired").mkdir()
     (results / "paired" / "3.11.json").write_text(json.dumps([paired]))
-    share = _gc_share(report_data.load(results), "3.11", "sqlalchemy", "default")
+    share = gc_share(report_data.load(results), "3.11", "sqlalchemy", "default")
     assert share[3] == "paired" and share[:3] == pytest.approx((0.4, 0.35, 0.45))
     (results / "exact").mkdir()
     exact = dict(base, policy="default", collections_total=1708, gc_share=0.42)
     (results / "exact" / "3.11.json").write_text(json.dumps([exact]))
     loaded = report_data.load(results)
-    assert _gc_share(loaded, "3.11", "sqlalchemy", "default") == (0.42, None, None, "exact")
-    point, low, high, how = _gc_share(loaded, "3.9", "sqlalchemy", "default")
+    assert gc_share(loaded, "3.11", "sqlalchemy", "default") == (0.42, None, None, "exact")
+    point, low, high, how = gc_share(loaded, "3.9", "sqlalchemy", "default")
     assert how == "timing" and low < point < high

@@ -112,7 +112,7 @@ def collections_chart(results: ResultSet, out: Path) -> Drawn:
     return Chart(slug, question, caption, finding)
 
 
-def _gc_share(results: ResultSet, version: str, orm: str, policy: str) -> Optional[Tuple]:
+def gc_share(results: ResultSet, version: str, orm: str, policy: str) -> Optional[Tuple]:
     """(share, lo, hi, how): exact share, else a paired ratio, else the pyperf values."""
     for record in results.exact.records:
         same = (minor(record["python"]), record.get("orm"), record.get("shape"))
@@ -165,7 +165,7 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
         shared = [p for p in policies if p != "disabled"]
 
         def share_of(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
-            found = _gc_share(results, version, orm, policy)
+            found = gc_share(results, version, orm, policy)
             if not found:
                 return None
             hows[version, orm, policy] = found[3]
@@ -180,7 +180,7 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
         right.set_ylabel("GC share of the query (%)")
         right.set_title(f"{orm}: share = 1 - time(disabled) / time(policy)")
         for version in (versions[0], versions[-1]):
-            found = _gc_share(results, version, orm, "default")
+            found = gc_share(results, version, orm, "default")
             if found:
                 findings.append(f"{orm} on {version}: GC {found[0]:.0%} of the default query")
     kinds = list(hows.values())

@@ -1,0 +1,241 @@
+"""``ormgc site``: the one folder to publish, built offline from committed results only.
+
+    index.html   the answer per Python, the main chart, links (site_landing.py)
+    report/      ``ormgc report``'s charts
+    asv/         ``asv publish`` of results/asv (the history across commits and library series)
+    docs/        ``mkdocs build`` of mkdocs.yml, when the repository has one
+
+Each part links to the others through a small bar added to its pages. ``build_into`` fills a
+fresh folder; ``build`` is the safe wrapper around it: it refuses to touch what it did not
+create and swaps the finished site into place in one rename.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, NamedTuple, Optional, Sequence
+
+from ormgc.errors import OrmGcError, UsageError
+from ormgc.views import report, report_data
+from ormgc.views.charts_common import Chart
+from ormgc.views.site_landing import MAIN_CHART, landing_page
+
+MARKER = ".ormgc-site"  # in every folder this command built: the only kind it replaces
+NAV_MARK = "<!-- ormgc site nav -->"
+TITLES = {
+    "": "Home: the answer",
+    "report": "Charts (the GC report)",
+    "asv": "asv: history across commits, Pythons and library series",
+    "docs": "Documentation",
+}
+
+
+class Part(NamedTuple):
+    """One folder of the site: built, or why not (shown on the landing page)."""
+
+    name: str
+    title: str
+    built: bool
+    note: str
+
+
+class Sources(NamedTuple):
+    """What the site is built from: all committed files of the repository at ``root``."""
+
+    root: Path
+    results: Path
+    asv_conf: Path
+    mkdocs_conf: Path
+    mkdocs: Sequence[str] = (sys.executable, "-m", "mkdocs")  # tests inject a stand-in
+
+    @classmethod
+    def of(cls, root: Path, results: Optional[Path] = None) -> Sources:
+        root = root.resolve()
+        return cls(
+            root,
+            (results or root / "results").resolve(),
+            root / "asv.conf.json",
+            root / "mkdocs.yml",
+        )
+
+
+def _run(command: Sequence[str], what: str, cwd: Path) -> None:
+    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise OrmGcError(f"{what} failed (exit {done.returncode}): {last}")
+
+
+def read_asv_conf(path: Path) -> dict:
+    """asv.conf.json, whose lines may be // comments (asv allows them)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(
+            "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+        )
+    except (OSError, ValueError) as exc:
+        raise OrmGcError(f"cannot read {path}: {exc}") from None
+
+
+def _branch(root: Path) -> Optional[str]:
+    done = subprocess.run(
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root, capture_output=True, text=True
+    )
+    name = done.stdout.strip()
+    return name if done.returncode == 0 and name and name != "HEAD" else None
+
+
+def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
+    """``asv publish`` of the committed results into ``output``, this checkout's branch shown."""
+    conf = read_asv_conf(sources.asv_conf)
+    results_dir = sources.results / "asv"
+    if not (results_dir / "benchmarks.json").is_file():
+        return Part("asv", TITLES["asv"], False, f"not built: no {results_dir}/benchmarks.json")
+    branch = _branch(sources.root)  # asv draws only commits on the configured branches
+    conf.update(
+        repo=str(sources.root),
+        results_dir=str(results_dir),
+        html_dir=str(output),
+        env_dir=str(scratch / "asv-env"),
+        benchmark_dir=str(sources.root / "benchmarks"),
+        branches=sorted(set(conf.get("branches", [])) | ({branch} if branch else set())),
+    )
+    config = scratch / "asv.conf.json"
+    config.write_text(json.dumps(conf, indent=2), encoding="utf-8")
+    _run(
+        [sys.executable, "-m", "asv", "publish", "--config", str(config)],
+        "asv publish",
+        sources.root,
+    )
+    index = json.loads((output / "index.json").read_text(encoding="utf-8"))
+    pythons = sorted(index.get("params", {}).get("python", []), key=report_data.version_key)
+    return Part("asv", TITLES["asv"], True, f"results of Python {', '.join(pythons)}")
+
+
+def build_docs(sources: Sources, output: Path) -> Part:
+    """``mkdocs build`` into ``output``; skipped, saying why, where there is no mkdocs.yml."""
+    if not sources.mkdocs_conf.is_file():
+        return Part(
+            "docs",
+            TITLES["docs"],
+            False,
+            f"not built: no {sources.mkdocs_conf.name} in this checkout",
+        )
+    command = [
+        *sources.mkdocs,
+        "build",
+        "--strict",
+        "--config-file",
+        str(sources.mkdocs_conf),
+        "--site-dir",
+        str(output),
+    ]
+    _run(command, "mkdocs build", sources.root)
+    return Part("docs", TITLES["docs"], True, "how to run it, what it measures, the findings")
+
+
+def nav_bar(parts: Sequence[Part], depth: int) -> str:
+    """Links to the home page and every built part, from a page ``depth`` folders down."""
+    up = "../" * depth
+    links = [(f"{up}index.html", TITLES[""])] + [
+        (f"{up}{part.name}/index.html", part.title) for part in parts if part.built
+    ]
+    items = " | ".join(
+        f'<a href="{href}" style="color:#fff">{html.escape(title)}</a>' for href, title in links
+    )
+    return (
+        f'{NAV_MARK}<div style="position:fixed;left:0;right:0;bottom:0;z-index:100000;'
+        "background:#0072B2;color:#fff;font:13px system-ui,sans-serif;padding:0.35em 1em;"
+        f'opacity:0.95">orm-gc-bench: {items}</div>'
+    )
+
+
+def add_nav(page: Path, bar: str) -> None:
+    """Put ``bar`` before ``</body>`` of ``page`` (once)."""
+    text = page.read_text(encoding="utf-8")
+    if NAV_MARK in text:
+        return
+    text, count = re.subn(r"</body>", lambda _: bar + "</body>", text, count=1, flags=re.I)
+    if count:
+        page.write_text(text, encoding="utf-8")
+
+
+def link_parts(folder: Path, parts: Sequence[Part]) -> None:
+    """Every page of every built part links back home and to the other parts."""
+    for part in parts:
+        if not part.built:
+            continue
+        for page in sorted((folder / part.name).rglob("*.html")):
+            depth = len(page.relative_to(folder).parts) - 1
+            add_nav(page, nav_bar(parts, depth))
+
+
+def build_into(folder: Path, sources: Sources) -> List[Part]:
+    """Build the whole site into ``folder`` (new and empty); the parts as built."""
+    scratch = Path(tempfile.mkdtemp(prefix="ormgc-site-"))
+    try:
+        drawn = report.build(sources.results, folder / "report")
+        charts = [d.slug for d in drawn if isinstance(d, Chart)]
+        parts = [
+            Part("report", TITLES["report"], True, f"{len(charts)} charts from results/"),
+            build_asv(sources, folder / "asv", scratch),
+            build_docs(sources, folder / "docs"),
+        ]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    link_parts(folder, parts)
+    chart = f"report/{MAIN_CHART}.png" if MAIN_CHART in charts else None
+    loaded = report_data.load(sources.results)
+    page = landing_page(loaded, parts, chart) + "\n"
+    (folder / "index.html").write_text(
+        page.replace("</body>", nav_bar(parts, 0) + "</body>"), encoding="utf-8"
+    )
+    (folder / MARKER).write_text("built by ormgc site; ormgc site may replace this folder\n")
+    return parts
+
+
+def check_target(output: Path, results: Path) -> None:
+    """Refuse an output this command did not make, or one that holds or is inside results/."""
+    output, results = output.resolve(), results.resolve()
+    if output == results or results in output.parents or output in results.parents:
+        raise UsageError(f"{output}: the site may not hold or be inside {results}")
+    if output.is_symlink() or (output.exists() and not output.is_dir()):
+        raise UsageError(f"{output} exists and is not a folder this command built")
+    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
+        raise UsageError(
+            f"{output} is a non-empty folder not built by ormgc site: not replacing it"
+        )
+
+
+def build(output: Path, sources: Sources) -> List[Part]:
+    """The safe wrapper: check the target, build beside it, swap in with one rename."""
+    # Where issue 17's shared safe-output helper replaces this function's body.
+    check_target(output, sources.results)
+    output = output.resolve()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
+    except OSError as exc:
+        raise OrmGcError(f"cannot write the site beside {output}: {exc.strerror}") from None
+    try:
+        parts = build_into(fresh, sources)
+        os.chmod(fresh, 0o755)
+        old = None
+        if output.exists():
+            old = output.with_name(f".{output.name}-old-{os.getpid()}")
+            output.rename(old)
+        fresh.rename(output)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return parts

@@ -1,0 +1,146 @@
+"""The published site's landing page: the answer per Python (one table), the main chart, links.
+
+Every figure comes from the committed results through the report's own readers: collections
+from the probe records, the GC's share of the query (exact where valgrind counted it, else
+paired or pyperf timing) and what ``threshold:50000`` saves (pyperf medians, 95% bootstrap).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ormgc.views.charts_common import share_interval
+from ormgc.views.charts_versions import gc_share
+from ormgc.views.report_data import ResultSet, minor, version_key
+
+SHAPE = "seed_loop"  # the published loop
+RAISED = "threshold:50000"  # the seed's setting
+MAIN_CHART = "collections"  # report/<slug>.png, shown on the landing page
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f0f4f8; } td.left, th.left { text-align: left; }
+body { padding-bottom: 3em; } img { max-width: 100%; border: 1px solid #ddd; }
+.parts li { margin: 0.3em 0; }
+.note { color: #555; font-size: 0.9em; } .missing { color: #a05a00; }
+"""
+
+
+class Row(Dict[str, Any]):
+    """One line of the answer: a Python, an ORM, and what the results say about them."""
+
+
+def _percent(value: Optional[float]) -> str:
+    return "" if value is None else f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
+
+
+def answer_rows(results: ResultSet) -> List[Row]:
+    """Per Python and ORM: collections by default and raised, GC share, the raised setting's win."""
+    probes = [r for r in results.probes.records if r["shape"] == SHAPE]
+    counts = {(minor(r["python"]), r["orm"], r["policy"]): r for r in probes}
+    timings = {(t.python, t.orm, t.policy): t.values for t in results.timings if t.shape == SHAPE}
+    versions = sorted({key[0] for key in counts}, key=version_key)
+    orms = list(dict.fromkeys(key[1] for key in counts))
+    rows = []
+    for orm in orms:
+        for version in versions:
+            default = counts.get((version, orm, "default"))
+            if default is None:
+                continue
+            raised = counts.get((version, orm, RAISED))
+            share = gc_share(results, version, orm, "default")
+            saving: Optional[Tuple[float, float, float]] = None
+            if (version, orm, "default") in timings and (version, orm, RAISED) in timings:
+                saving = share_interval(
+                    timings[version, orm, "default"], timings[version, orm, RAISED]
+                )
+            rows.append(
+                Row(
+                    python=version,
+                    orm=orm,
+                    threshold="/".join(map(str, default.get("gc_threshold", []))),
+                    collections=default["collections_total"],
+                    collections_raised=raised["collections_total"] if raised else None,
+                    share=share[0] if share else None,
+                    share_how=share[3] if share else "",
+                    saving=saving,
+                    loaded=default["loaded"],
+                    rows=default["rows"],
+                )
+            )
+    return rows
+
+
+def answer_table(rows: Sequence[Row]) -> str:
+    """The rows as an HTML table (empty rows: a note saying what is missing)."""
+    if not rows:
+        return (
+            '<p class="missing">No probe records (results/pyperf/&lt;machine&gt;/*.probe.json).</p>'
+        )
+    head = (
+        '<tr><th class="left">ORM</th><th class="left">Python</th><th>default thresholds</th>'
+        f"<th>collections, default</th><th>collections, {RAISED}</th>"
+        "<th>GC share of the query, default</th>"
+        f"<th>{RAISED} saves (95% interval)</th></tr>"
+    )
+    body = []
+    for row in rows:
+        raised = "" if row["collections_raised"] is None else f"{row['collections_raised']:,}"
+        share = _percent(row["share"])
+        if share:
+            share += f" ({row['share_how']})"
+        saving = ""
+        if row["saving"]:
+            point, low, high = row["saving"]
+            saving = f"{_percent(point)} ({_percent(low)} to {_percent(high)})"
+        cells = [row["threshold"], f"{row['collections']:,}", raised, share, saving]
+        body.append(
+            f'<tr><td class="left">{html.escape(row["orm"])}</td>'
+            f'<td class="left">{html.escape(row["python"])}</td>'
+            + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+            + "</tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def landing_page(results: ResultSet, parts: Sequence[Any], chart: Optional[str]) -> str:
+    """index.html: the question, the answer table, the main chart, the site's parts."""
+    rows = answer_rows(results)
+    size = (
+        f"{rows[0]['loaded']:,} ORM objects of {rows[0]['rows']:,} rows" if rows else "ORM objects"
+    )
+    figure = (
+        f'<figure><img src="{html.escape(chart)}" alt="GC collections per query, per Python">'
+        "<figcaption>Collections per seed query, per Python and setting (from the report)."
+        "</figcaption></figure>"
+        if chart
+        else '<p class="missing">The main chart was not drawn (see the report).</p>'
+    )
+    items = []
+    for part in parts:
+        link = f'<a href="{part.name}/index.html">{html.escape(part.title)}</a>'
+        items.append(
+            f"<li>{link}: {html.escape(part.note)}</li>"
+            if part.built
+            else f'<li class="missing">{html.escape(part.title)}: {html.escape(part.note)}</li>'
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,"><title>orm-gc-bench</title>'
+        f"<style>{STYLE}</style></head><body>"
+        "<h1>What does CPython's cyclic GC cost a query that loads many ORM objects?</h1>"
+        f"<p>One query loading {size} (the seed experiment's loop), "
+        f"measured on every Python; the GC at its default and at <code>{RAISED}</code>. "
+        "Collection counts are deterministic; shares marked <em>exact</em> are valgrind "
+        "instruction counts; savings are pyperf medians with their 95% bootstrap interval "
+        "(a busy shared machine: read the intervals).</p>"
+        f"{answer_table(rows)}{figure}"
+        f'<h2>The site</h2><ul class="parts">{"".join(items)}</ul>'
+        f'<p class="note">Built by <code>ormgc site</code> from the committed '
+        f"<code>{html.escape(results.root.name)}/</code> folder only.</p>"
+        "</body></html>\n"
+    )

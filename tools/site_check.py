@@ -1,0 +1,148 @@
+"""Open every page of ``ormgc site``'s folder in headless Chromium, as a reader would.
+
+Every HTML file of the site is opened: each image loads, each local link reaches a file the
+server has (and an anchor on a static page exists), the console shows no error. asv's page
+loads its libraries from CDNs; here they come from npm (asv_site's rewriting, the same as
+``asv_site.py serve``). Links leaving the site are not followed (the check runs offline).
+
+    python tools/site_check.py SITE [--screenshots DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asv_site import NODE_MODULES, VENDOR, SiteError, chromium, rewrite_page  # noqa: E402
+from report_site import _IDS, _IMAGES, _LINKS, _reachable  # noqa: E402
+
+ASV_PAGES = ("/asv/", "/asv/index.html", "/asv/error.html")
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """The site as GitHub Pages serves it, asv's CDN libraries from npm."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        path = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        if path.startswith(VENDOR):
+            target = (NODE_MODULES / path[len(VENDOR) :]).resolve()
+            if NODE_MODULES in target.parents and target.is_file():
+                return self._send(target.read_bytes(), self.guess_type(str(target)))
+            return self.send_error(404, f"no local copy {path}: run .ci/install-tools")
+        if path in ASV_PAGES:
+            page = Path(self.directory, "asv/index.html" if path == "/asv/" else path[1:])
+            return self._send(rewrite_page(page.read_text()).encode(), "text/html; charset=utf-8")
+        return super().do_GET()
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[str]:
+    handler = functools.partial(_Handler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def pages(site: Path) -> List[str]:
+    """Every HTML page of the site, relative to it, the landing page first."""
+    found = sorted(str(p.relative_to(site)) for p in site.rglob("*.html"))
+    return sorted(found, key=lambda page: (page != "index.html", page))
+
+
+def _check_page(driver: object, base: str, page: str, checked: Dict[str, bool]) -> int:
+    url = f"{base}/{page}"
+    driver.get("about:blank")  # type: ignore[attr-defined]
+    driver.get(url)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    images: List[list] = driver.execute_script(_IMAGES)  # type: ignore[attr-defined]
+    while not all(complete for _, complete, _ in images) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        images = driver.execute_script(_IMAGES)  # type: ignore[attr-defined]
+    broken = [src for src, _, width in images if not width]
+    if broken:
+        raise SiteError(f"{page}: images that did not load: {', '.join(broken)}")
+    single_page_app = page.startswith("asv/")  # asv routes by #fragment, not by element id
+    ids = set(driver.execute_script(_IDS))  # type: ignore[attr-defined]
+    for link in driver.execute_script(_LINKS):  # type: ignore[attr-defined]
+        target, _, anchor = link.partition("#")
+        if not target.startswith(base):
+            continue  # leaves the site: not followed offline
+        if target == url and anchor and not single_page_app and anchor not in ids:
+            raise SiteError(f"{page}: link to #{anchor}: no such element on the page")
+        if target not in checked:
+            checked[target] = _reachable(target)
+        if not checked[target]:
+            raise SiteError(f"{page}: broken link: {link}")
+    time.sleep(0.5)  # let asv's scripts load their JSON before reading the console
+    errors = [
+        entry["message"]
+        for entry in driver.get_log("browser")  # type: ignore[attr-defined]
+        if entry.get("level") == "SEVERE"
+    ]
+    if errors:
+        raise SiteError(f"{page}: console error: {errors[0]}")
+    return len(images)
+
+
+def check_site(site: Path, screenshots: Optional[Path] = None) -> Dict[str, int]:
+    """Open every page; SiteError naming the first thing a reader would find broken."""
+    if not (site / "index.html").is_file():
+        raise SiteError(f"no index.html in {site}: run ormgc site --output {site}")
+    checked: Dict[str, bool] = {}
+    images = 0
+    all_pages = pages(site)
+    with serving(site) as base, chromium() as driver:
+        for page in all_pages:
+            images += _check_page(driver, base, page, checked)
+            if screenshots is not None and page in ("index.html", "report/index.html"):
+                screenshots.mkdir(parents=True, exist_ok=True)
+                height = driver.execute_script("return document.body.scrollHeight")  # type: ignore[attr-defined]
+                driver.set_window_size(1400, min(int(height) + 100, 6000))  # type: ignore[attr-defined]
+                name = page.replace("/", "-").replace(".html", ".png")
+                driver.save_screenshot(str(screenshots / name))  # type: ignore[attr-defined]
+                driver.set_window_size(1400, 900)  # type: ignore[attr-defined]
+    return {"pages": len(all_pages), "images": images, "links": len(checked)}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path, help="the folder ormgc site wrote")
+    parser.add_argument("--screenshots", type=Path, help="save PNGs of the landing page here")
+    args = parser.parse_args(argv)
+    try:
+        found = check_site(args.site, args.screenshots)
+    except SiteError as exc:
+        print(f"site_check: error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"ok: {found['pages']} pages, {found['images']} images loaded, "
+        f"{found['links']} local links reached, no console error"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
