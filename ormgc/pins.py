@@ -184,13 +184,14 @@ def refresh(
     except OSError as exc:
         raise OrmGcError(f"cannot read {exc.filename}: {exc.strerror}") from None
     known: Dict[str, List[str]] = {}  # one lookup per package (pip index is slow)
+    asked = lookups
 
     def releases(name: str) -> List[str]:
         if name not in known:
-            known[name] = lookups.releases(name)
+            known[name] = asked.releases(name)
         return known[name]
 
-    lookups = Lookups(releases, lookups.pythons)
+    lookups = Lookups(releases, asked.pythons)
     new_pins, changes = refresh_pins(pins_text, wanted_pythons, lookups)
     new_conf, conf_changes = refresh_asv_matrix(conf_text, lookups)
     changes += conf_changes
