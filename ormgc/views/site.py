@@ -100,9 +100,10 @@ def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
     if not (results_dir / "benchmarks.json").is_file():
         return Part("asv", TITLES["asv"], False, f"not built: no {results_dir}/benchmarks.json")
     branch = _branch(sources.root)  # asv draws only commits on the configured branches
+    measured = _measured_only(results_dir, scratch / "asv-results")
     conf.update(
         repo=str(sources.root),
-        results_dir=str(results_dir),
+        results_dir=str(measured),
         html_dir=str(output),
         env_dir=str(scratch / "asv-env"),
         benchmark_dir=str(sources.root / "benchmarks"),
@@ -118,6 +119,20 @@ def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
     index = json.loads((output / "index.json").read_text(encoding="utf-8"))
     pythons = sorted(index.get("params", {}).get("python", []), key=report_data.version_key)
     return Part("asv", TITLES["asv"], True, f"results of Python {', '.join(pythons)}")
+
+
+def _measured_only(results_dir: Path, copy: Path) -> Path:
+    """A copy of asv's results whose benchmarks.json lists only benchmarks with a result: asv's
+    pages ask for a graph of every listed benchmark, and one never measured is a 404."""
+    shutil.copytree(results_dir, copy)
+    measured = set()
+    for path in copy.glob("*/*.json"):
+        if path.name != "machine.json":
+            measured.update(report_data.read_json(path).get("results", {}))
+    listing = report_data.read_json(copy / "benchmarks.json")
+    kept = {name: value for name, value in listing.items() if name == "version" or name in measured}
+    (copy / "benchmarks.json").write_text(json.dumps(kept), encoding="utf-8")
+    return copy
 
 
 def build_docs(sources: Sources, output: Path) -> Part:
