@@ -31,9 +31,10 @@ out = Path(sys.argv[sys.argv.index("--site-dir") + 1])
 if "broken" in Path(sys.argv[sys.argv.index("--config-file") + 1]).read_text():
     sys.exit("ERROR - Config value 'nav': broken")
 (out / "how-to").mkdir(parents=True)
-(out / "index.html").write_text('<html><body><h1>Docs</h1><a href="how-to/">how-to</a>'
+head = '<html><head><link rel="icon" href="data:,"></head>'
+(out / "index.html").write_text(head + '<body><h1>Docs</h1><a href="how-to/">how-to</a>'
                                 '<img src="logo.png"></body></html>')
-up = '<html><body><a href="../index.html">up</a></body></html>'
+up = head + '<body><a href="../index.html">up</a></body></html>'
 (out / "how-to" / "index.html").write_text(up)
 (out / "logo.png").write_bytes(Path(sys.argv[0]).with_name("logo.png").read_bytes())
 """
