@@ -121,11 +121,11 @@ def test_every_python_gets_the_current_series_and_an_older_one():
         assert sorted(env["SQLAlchemy"][:3] for env in mine) == ["1.4", "2.0"], python
         current = next(env for env in mine if env["SQLAlchemy"].startswith("2.0"))
         older = next(env for env in mine if env["SQLAlchemy"].startswith("1.4"))
-        for name in ("SQLAlchemy", "Django", "mongoengine"):
+        for name in ("SQLAlchemy", "Django", "mongoengine", "pymongo"):
             env = {"python_version": python}
             wanted = [v for v, mark in pinned[name] if not mark or Marker(mark).evaluate(env)]
             assert [current[name]] == wanted, (python, name)
-        assert older["mongoengine"].startswith("0.28")
+        assert older["mongoengine"].startswith("0.28") and older["pymongo"] == "4.8.0"
         assert older["Django"][:3] == (
             "4.2" if python in ("3.9", "3.10", "3.11", "3.12") else "5.2"
         )
