@@ -105,7 +105,13 @@ def _env_result(path: Path, name: str) -> Optional[EnvResult]:
     for combo, value in zip(combos, results):
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         values[combo] = None if missing else float(value)
-    return EnvResult(str(data["params"]["python"]), data["commit_hash"], data["date"], values)
+    # With the library series in asv's matrix a Python has one environment per series: the
+    # column names the benchmark's own library (bench_sqlalchemy -> SQLAlchemy) beside it.
+    orm = name.split(".")[0][len("bench_") :]
+    series = [f"-{lib}{version}" for lib, version in (data.get("requirements") or {}).items()
+              if lib.lower() == orm and version]  # fmt: skip
+    label = str(data["params"]["python"]) + "".join(series)
+    return EnvResult(label, data["commit_hash"], data["date"], values)
 
 
 def load_comparison(
