@@ -6,6 +6,8 @@
     nox -s compare                            Markdown table across versions, pyperf compare_to
     nox -s thresholds                         the first threshold swept, 700 ... 1,000,000
     nox -s report                             the charts: results/report/index.html
+    nox -s site -- --output site              the folder to publish: landing page, report/,
+                                              asv/, docs/ (from the committed results only)
 
 Importing this file links the interpreters found (PATH, pyenv, uv, the cache's Debian builds
 from ``ormgc pythons --install``) into .pythons/ and puts that first on PATH, so nox finds
@@ -92,6 +94,13 @@ def thresholds(session: nox.Session) -> None:
 def report(session: nox.Session) -> None:
     """Draw the report (index.html + PNG charts) from results/ into results/report/."""
     session.run(sys.executable, "-m", "ormgc", "report", *session.posargs)
+
+
+@nox.session(python=False)
+def site(session: nox.Session) -> None:
+    """Build the site to publish (index.html, report/, asv/, docs/) from the committed results."""
+    args = session.posargs or ["--output", "site"]
+    session.run(sys.executable, "-m", "ormgc", "site", *args)
 
 
 @nox.session(python=False)
