@@ -24,7 +24,9 @@ select=(
     -b "bench_mongoengine\.(GcCollections|GcCost|ExactCost)\.\w+\('mongodb', 'seed_loop'"
     -b "bench_django\.(GcCollections|GcCost)\.\w+\('sqlite', 'seed_loop'"
 )
-commit=$(git log -1 --format=%H -- . ':(exclude)results')
+# The newest commit that changed more than results/ (ASV_HISTORY_COMMIT: one given, so that
+# Pythons measured by separate calls share one commit).
+commit=${ASV_HISTORY_COMMIT:-$(git log -1 --format=%H -- . ':(exclude)results')}
 log=results/asv/history.log
 ./dev asv machine --yes --machine vm >/dev/null
 for python in "${pythons[@]}"; do
