@@ -28,12 +28,29 @@ select=(
 # Pythons measured by separate calls share one commit).
 commit=${ASV_HISTORY_COMMIT:-$(git log -1 --format=%H -- . ':(exclude)results')}
 log=results/asv/history.log
+# ASV_HISTORY_SERIES=current (or older): only that release-series environment of each Python,
+# through a copy of asv.conf.json with one more exclude rule (absolute paths; in .asv/).
+config=()
+if [ -n "${ASV_HISTORY_SERIES:-}" ]; then
+    mkdir -p .asv
+    .venv/bin/python - "$ASV_HISTORY_SERIES" > .asv/history.conf.json <<'PY'
+import json, os, sys
+text = open("asv.conf.json").read()
+conf = json.loads("\n".join(l for l in text.splitlines() if not l.lstrip().startswith("//")))
+for key in ("repo", "results_dir", "env_dir", "html_dir", "benchmark_dir"):
+    conf[key] = os.path.abspath(conf[key])
+other = {"current": r"1\.4\..*", "older": r"2\.0\..*"}[sys.argv[1]]
+conf["exclude"].append({"req": {"SQLAlchemy": other}})
+print(json.dumps(conf, indent=2))
+PY
+    config=(--config .asv/history.conf.json)
+fi
 ./dev asv machine --yes --machine vm >/dev/null
 for python in "${pythons[@]}"; do
     echo "$(date -u +%FT%TZ) start python $python commit ${commit::8} rows $ORMGC_ASV_ROWS" \
-        "repeat $ORMGC_ASV_REPEAT loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
+        "repeat $ORMGC_ASV_REPEAT series ${ASV_HISTORY_SERIES:-both} loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
     status=0
-    ./dev asv run --quick --machine vm --show-stderr -E "virtualenv:$python" "${select[@]}" "$@" \
+    ./dev asv run ${config[@]+"${config[@]}"} --quick --machine vm --show-stderr -E "virtualenv:$python" "${select[@]}" "$@" \
         "$commit^!" || status=$?
     echo "$(date -u +%FT%TZ) end   python $python exit $status" \
         "loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
