@@ -24,6 +24,8 @@ select=(
     -b "bench_mongoengine\.(GcCollections|GcCost|ExactCost)\.\w+\('mongodb', 'seed_loop'"
     -b "bench_django\.(GcCollections|GcCost)\.\w+\('sqlite', 'seed_loop'"
 )
+# ASV_HISTORY_BENCH: one asv -b regular expression instead (e.g. bench_sqlalchemy only).
+[ -z "${ASV_HISTORY_BENCH:-}" ] || select=(-b "$ASV_HISTORY_BENCH")
 # The newest commit that changed more than results/ (ASV_HISTORY_COMMIT: one given, so that
 # Pythons measured by separate calls share one commit).
 commit=${ASV_HISTORY_COMMIT:-$(git log -1 --format=%H -- . ':(exclude)results')}
