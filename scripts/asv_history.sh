@@ -35,7 +35,7 @@ log=results/asv/history.log
 config=()
 if [ -n "${ASV_HISTORY_SERIES:-}" ]; then
     mkdir -p .asv
-    .venv/bin/python - "$ASV_HISTORY_SERIES" > .asv/history.conf.json <<'PY'
+    .venv/bin/python - "$ASV_HISTORY_SERIES" > ".asv/history-$ASV_HISTORY_SERIES.conf.json" <<'PY'
 import json, os, sys
 text = open("asv.conf.json").read()
 conf = json.loads("\n".join(l for l in text.splitlines() if not l.lstrip().startswith("//")))
@@ -45,7 +45,7 @@ other = {"current": r"1\.4\..*", "older": r"2\.0\..*"}[sys.argv[1]]
 conf["exclude"].append({"req": {"SQLAlchemy": other}})
 print(json.dumps(conf, indent=2))
 PY
-    config=(--config .asv/history.conf.json)
+    config=(--config ".asv/history-$ASV_HISTORY_SERIES.conf.json")
 fi
 ./dev asv machine --yes --machine vm >/dev/null
 for python in "${pythons[@]}"; do
