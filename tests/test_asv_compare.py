@@ -10,6 +10,8 @@ import pytest
 
 from ormgc.cli import main
 
+from .conftest import ROOT
+
 NAME = "bench_x.LoadTime.time_load"
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 PARAMS = [["'sqlite'"], ["'seed_loop'", "'orm_all'"]]
@@ -115,3 +117,23 @@ def test_missing_results_and_several_machines(results, tmp_path, capsys):
     assert code == 2 and "choose a machine with --machine (results have: box, other)" in err
     code, out, _ = run(capsys, "time_load", "--machine", "other", results=results)
     assert code == 0 and "py3.9 @ cccccccc" in out
+
+
+def test_the_committed_history_has_every_python_and_two_sqlalchemy_series():
+    """results/asv: the suite on every supported Python, SQLAlchemy's 1.4 and 2.0 series both
+    measured, exact instruction counts on 3.9-3.13."""
+    from ormgc.runs.pythons import SUPPORTED
+
+    machine = ROOT / "results" / "asv" / "vm"
+    envs = {}
+    for path in machine.glob("*-virtualenv-py*-SQLAlchemy*.json"):
+        data = json.loads(path.read_text())
+        envs[data["python"], data["requirements"]["SQLAlchemy"][:3]] = data
+    assert {python for python, _ in envs} == set(SUPPORTED)
+    assert {series for _, series in envs} == {"1.4", "2.0"}
+    name = "bench_sqlalchemy.ExactCost.track_instructions"
+    for python in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+        data = envs.get((python, "2.0")) or envs[python, "1.4"]
+        column = data["result_columns"].index("result")
+        counts = [v for v in data["results"][name][column] if v == v and v is not None]
+        assert counts and all(count > 1_000_000 for count in counts), python
