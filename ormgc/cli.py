@@ -126,10 +126,16 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     _need("matplotlib", "charts", "ormgc report")
-    from ormgc.views.report import Missing, build, link_from_asv_site  # matplotlib: late
+    from ormgc.views.report import (  # matplotlib: late
+        Missing,
+        build,
+        check_asv_site,
+        link_from_asv_site,
+    )
 
     output, asv_link = args.output, None
     if args.asv_site is not None:
+        check_asv_site(args.asv_site)  # before anything is made
         output = output or args.asv_site / "report"
         asv_link = os.path.relpath(args.asv_site / "index.html", output)
     output = output or args.results / "report"
