@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs import advise
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
@@ -27,12 +27,6 @@ try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument
 except ImportError:  # pragma: no cover
     add_exact_argument = None
-
-
-def _whole(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _percent(low: float, high: float):  # type: ignore[no-untyped-def]
@@ -77,13 +71,13 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         "--shape", default="seed_loop", help="built-in workload (default seed_loop; request_loop)"
     )
     parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
-    parser.add_argument("--rows", type=_whole, default=DEFAULT_ROWS, help="dataset rows")
-    parser.add_argument("--load", type=_whole, default=DEFAULT_LOAD, help="objects loaded")
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="dataset rows")
+    parser.add_argument("--load", type=positive_int, default=DEFAULT_LOAD, help="objects loaded")
     parser.add_argument(
-        "--requests", type=_whole, default=DEFAULT_REQUESTS, help="request loop: requests"
+        "--requests", type=positive_int, default=DEFAULT_REQUESTS, help="request loop: requests"
     )
     parser.add_argument(
-        "--per-request", type=_whole, default=DEFAULT_PER_REQUEST, help="objects per request"
+        "--per-request", type=positive_int, default=DEFAULT_PER_REQUEST, help="objects per request"
     )
     parser.add_argument(
         "--policy",
@@ -104,7 +98,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=_whole,
+        type=positive_int,
         help=f"rounds (default {advise.DEFAULT_REPEAT}; --quick {advise.QUICK_REPEAT})",
     )
     parser.add_argument(

@@ -9,7 +9,7 @@ from typing import List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
@@ -23,15 +23,9 @@ from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def _row_counts(text: str) -> List[int]:
+def row_counts(text: str) -> List[int]:
     """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
-    sizes = [_positive_int(part.strip().replace("_", "")) for part in text.split(",")]
+    sizes = [positive_int(part.strip().replace("_", "")) for part in text.split(",")]
     return list(dict.fromkeys(sizes))
 
 
@@ -61,14 +55,14 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rows",
-        type=_row_counts,
+        type=row_counts,
         default=[DEFAULT_ROWS],
         help=f"rows in the dataset, or a comma-separated list of sizes to measure each "
         f"(result-size scaling: 1000,10000,100000,1000000); default {DEFAULT_ROWS}",
     )
     run.add_argument(
         "--load",
-        type=_positive_int,
+        type=positive_int,
         help=f"objects the query loads (default: a fifth of --rows, as the seed's "
         f"{DEFAULT_LOAD} of {DEFAULT_ROWS})",
     )
@@ -85,13 +79,13 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--requests",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_REQUESTS,
         help=f"request shapes: requests per run (default {DEFAULT_REQUESTS})",
     )
     run.add_argument(
         "--per-request",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_PER_REQUEST,
         help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
     )
@@ -122,7 +116,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="rounds: every policy once per round, interleaved, the order rotated each round, "
         "each run a fresh process; medians and paired ratios reported (default 1)",
