@@ -4,7 +4,6 @@ ormgc.views.advice)."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shlex
 import sys
@@ -21,6 +20,8 @@ from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, format_advice, recommend
+from ormgc.views.advice_file import FORMAT as ADVICE_FORMAT
+from ormgc.views.advice_file import read_advice_file
 from ormgc.views.stats import paired_ratio, versus
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
@@ -174,6 +175,7 @@ def build_advice(records: List[Dict[str, Any]], bounds: Bounds, repeat: int) -> 
     workload = first.get("workload") or f"{first['orm']} {first['shape']}"
     code = code_lines(chosen["policy"], chosen["freeze"], chosen["gc_threshold"])
     return {
+        "format": ADVICE_FORMAT,
         "recommended": {
             "policy": chosen["policy"],
             "freeze": chosen["freeze"],
@@ -235,13 +237,7 @@ def run_advise(args: argparse.Namespace) -> int:
 
 def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
     """``--from``: the advice on an earlier sweep's records under these bounds."""
-    try:
-        earlier = json.loads(args.records_from.read_text())
-        records, repeat, run = earlier["records"], earlier["repeat"], earlier["recommended"]["run"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"--from {args.records_from}: not an ormgc advise --json file ({exc})"
-        ) from None
+    records, repeat, run = read_advice_file(args.records_from)
     if args.json is not None:
         check_writable(args.json)
     advice = build_advice(records, bounds, repeat)

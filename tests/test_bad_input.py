@@ -3,11 +3,14 @@ nothing half-built left behind (issue 17)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from .conftest import error_lines
+from ormgc import cli
+
+from .conftest import ROOT, error_lines, ormgc
 from .test_workloads import run_in
 
 EXITING_WORKLOADS = """
@@ -71,3 +74,70 @@ def test_a_workload_that_exits_is_one_line_naming_it(
     (line,) = error_lines(done)
     assert line.startswith(f"ormgc: error: workload {tmp_path / 'exits.py'}:{name}: "), line
     assert message in line, line
+
+
+def _advice_variant(change: str) -> object:
+    """The committed advise file, spoiled as ``change`` says."""
+    advice = json.loads((ROOT / "results" / "advise" / "seed-sqlalchemy.json").read_text())
+    if change == "no records":
+        advice["records"] = []
+    elif change == "partial record":
+        del advice["records"][2]["peak_rss_mb"], advice["records"][2]["runs"]
+    elif change == "other version":
+        advice["format"] = 2
+    elif change == "old record layout":
+        for record in advice["records"]:
+            record["pause_ms"] = 1.5  # a number where this version reads max and p99
+    elif change == "no default":
+        advice["records"] = [r for r in advice["records"] if r["policy"] != "default"]
+    elif change == "no repeat":
+        del advice["repeat"]
+    elif change == "records not a list":
+        advice["records"] = {"policy": "default"}
+    elif change == "a list":
+        return advice["records"]
+    return advice
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("no records", "the file holds no records"),
+        ("partial record", "record 3 of 28 has no peak_rss_mb, runs (a partial file"),
+        ("other version", "written by another version of ormgc (format 2; this one reads 1)"),
+        ("old record layout", "record 1 of 28 has a pause this version does not read"),
+        ("no default", "no default record with freeze"),
+        ("no repeat", "its repeat or recommended run is missing"),
+        ("records not a list", "the file holds no records"),
+        ("a list", "not an ormgc advise --json file (no records)"),
+    ],
+)
+def test_advise_from_a_spoiled_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, change: str, message: str
+) -> None:
+    spoiled = tmp_path / "advice.json"
+    spoiled.write_text(json.dumps(_advice_variant(change)))
+    assert cli.main(["advise", "--from", str(spoiled)]) == 2  # in-process: fast
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"ormgc: error: --from {spoiled}: ") and message in line, line
+    assert captured.out == ""
+
+
+def test_advise_from_an_empty_file_is_one_line_from_the_command(tmp_path: Path) -> None:
+    (tmp_path / "advice.json").write_text('{"records": [], "repeat": 5}')
+    done = ormgc("advise", "--from", str(tmp_path / "advice.json"), cache_dir=tmp_path)
+    assert done.returncode == 2
+    assert error_lines(done) == [
+        f"ormgc: error: --from {tmp_path / 'advice.json'}: the file holds no records "
+        "(an empty or cut advise file)"
+    ]
+
+
+def test_advise_from_the_committed_file_still_works(tmp_path: Path) -> None:
+    done = ormgc(
+        "advise", "--from", str(ROOT / "results" / "advise" / "seed-sqlalchemy.json"),
+        cache_dir=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Recommended: " in done.stdout
