@@ -4,6 +4,7 @@ nothing half-built left behind (issue 17)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,26 @@ def test_advise_from_the_committed_file_still_works(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Recommended: " in done.stdout
+
+
+def test_pythons_link_onto_a_file_or_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("mine")
+    (tmp_path / "locked").mkdir(mode=0o500)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3.11").write_text("my own script")
+    cases = {
+        "afile": "it is a file, not a folder",
+        "afile/deeper": "cannot make links there",
+        "/proc/ormgc-links": "cannot make links there",  # unwritable, even to root
+        "bin": "refusing to replace",
+    }
+    if os.geteuid() != 0:  # root writes anywhere else
+        cases["locked/bin"] = "cannot make links there"
+    for where, message in cases.items():
+        done = ormgc("pythons", "--link", str(tmp_path / where), cache_dir=tmp_path / "cache")
+        assert done.returncode == 2, (where, done.stderr)
+        (line,) = error_lines(done)
+        assert line.startswith("ormgc: error: ") and message in line, line
+    assert (tmp_path / "afile").read_text() == "mine"
+    assert (tmp_path / "bin" / "python3.11").read_text() == "my own script"
+    assert sorted(p.name for p in (tmp_path / "bin").iterdir()) == ["python3.11"]
