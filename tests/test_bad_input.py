@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from .test_workloads import run_in
 
 EXITING_WORKLOADS = """
 import os
+import sys
 import sys
 
 
@@ -165,3 +167,44 @@ def test_pythons_link_onto_a_file_or_an_unwritable_place_is_one_line(tmp_path: P
     assert (tmp_path / "afile").read_text() == "mine"
     assert (tmp_path / "bin" / "python3.11").read_text() == "my own script"
     assert sorted(p.name for p in (tmp_path / "bin").iterdir()) == ["python3.11"]
+
+
+FAKE_PYTHON = """#!/bin/sh
+# Answers like Python ({kind}), but no venv can be made from it.
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    {venv}
+fi
+{answer}
+"""
+FAKES = {
+    "no ensurepip": (
+        'mkdir -p "$4/bin"; echo "ensurepip is not available" >&2; exit 1',
+        'exec {python} "$@"',
+    ),
+    "makes nothing": ("exit 0", 'exec {python} "$@"'),
+    "half a venv": (
+        'mkdir -p "$4/bin" "$4/lib"; touch "$4/pyvenv.cfg"; exit 0',
+        'exec {python} "$@"',
+    ),
+    "always the same answer": ("exit 0", "echo 3.12; echo /usr/bin/python3.12"),
+}
+
+
+@pytest.mark.parametrize("kind", FAKES)
+def test_a_python_that_cannot_make_a_venv_is_one_line_and_leaves_no_env(
+    tmp_path: Path, kind: str
+) -> None:
+    venv, answer = FAKES[kind]
+    fake = tmp_path / "python3.12"
+    fake.write_text(
+        FAKE_PYTHON.format(kind=kind, venv=venv, answer=answer.format(python=sys.executable))
+    )
+    fake.chmod(0o755)
+    for _ in range(2):  # and again: nothing half-built is reused
+        done = ormgc("run", "--python", str(fake), "--policy", "default", cache_dir=tmp_path / "c")
+        assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        errors = [line for line in error_lines(done) if not line.startswith("ormgc: creating")]
+        assert len(errors) == 1 and errors[0].startswith("ormgc: error: "), done.stderr
+        envs = tmp_path / "c" / "envs"
+        left = [p.name for p in envs.rglob("*") if p.suffix != ".lock"] if envs.exists() else []
+        assert left == [], left
