@@ -117,7 +117,8 @@ def run_step(step: list, what: str) -> None:
     try:
         done = subprocess.run(step, capture_output=True, text=True)
     except OSError as exc:
-        raise FixtureError(f"could not install {what}: {step[0]} does not run ({exc.strerror})")
+        failed = f"could not install {what}: {step[0]} does not run ({exc.strerror})"
+        raise FixtureError(failed) from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise FixtureError(f"could not install {what}: {last}")
