@@ -17,6 +17,7 @@ import orm_fixtures
 from orm_fixtures import FixtureError
 from ormgc.cli_advise import add_advise, run_advise
 from ormgc.cli_run import add_run, run
+from ormgc.console import INTERRUPTED
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic
 from ormgc.runs.debian_python import INSTALLABLE
@@ -241,5 +242,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"ormgc: error: {exc}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
-        print("ormgc: interrupted; no result written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130

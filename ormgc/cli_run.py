@@ -16,7 +16,7 @@ from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import exact_setup
+from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.table import format_table
 from ormgc.views.workload_table import format_requests, format_workloads
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
-        interp = interp._replace(exact=exact_setup(args.exact))
+        interp = exact_interpreter(interp, args.exact)
     records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     requests = format_requests(records)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +20,9 @@ from .test_workloads import run_in
 
 EXITING_WORKLOADS = """
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import sys
 
@@ -208,3 +214,81 @@ def test_a_python_that_cannot_make_a_venv_is_one_line_and_leaves_no_env(
         envs = tmp_path / "c" / "envs"
         left = [p.name for p in envs.rglob("*") if p.suffix != ".lock"] if envs.exists() else []
         assert left == [], left
+
+
+_INTERRUPT_IMPORT = """
+import runpy, sys
+
+class CtrlC:  # Ctrl-C while the suite is still importing its modules
+    def find_spec(self, name, path=None, target=None):
+        if name == "orm_fixtures":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv[0] = "ormgc"
+runpy.run_module("ormgc", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_loading_is_the_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_IMPORT, "advise", "--quick"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env=dict(os.environ, ORMGC_CACHE_DIR=str(tmp_path)),
+    )  # fmt: skip
+    assert done.returncode == 130
+    assert done.stderr.splitlines() == ["ormgc: interrupted; no result written"]
+
+
+def test_ctrl_c_during_advise_is_the_one_line_after_its_progress(
+    tmp_path: Path, use_shared_cache: Path
+) -> None:
+    advise = subprocess.Popen(
+        [sys.executable, "-m", "ormgc", "advise", "--rows", "2000", "--load", "500"]
+        + ["--quick", "--repeat", "50", "--json", str(tmp_path / "advice.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )  # fmt: skip
+    for line in advise.stderr:  # progress goes on; Ctrl-C in the middle of the sweep
+        if line.startswith("[3/"):
+            break
+    os.killpg(advise.pid, signal.SIGINT)  # the whole group, workers too, as a terminal does
+    rest = advise.stderr.read().splitlines()
+    assert advise.wait(timeout=120) == 130
+    assert rest[-1] == "ormgc: interrupted; no result written", rest
+    stray = [line for line in rest[:-1] if not line.startswith("[")]  # progress lines only
+    assert stray == [], rest
+    assert not (tmp_path / "advice.json").exists()
+
+
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None or not Path("/usr/include/valgrind/callgrind.h").exists(),
+    reason="valgrind (with valgrind/callgrind.h) is not installed",
+)
+FAKE_VALGRIND = """#!/bin/sh
+if [ "$1" = "--version" ]; then echo valgrind-3.22.0; exit 0; fi
+echo "valgrind: failed to start tool 'callgrind' for platform 'amd64-linux'" >&2
+exit 1
+"""
+
+
+@needs_valgrind
+@pytest.mark.parametrize("command", ["run", "advise"])
+def test_valgrind_that_cannot_run_the_worker_is_the_one_line(tmp_path: Path, command: str) -> None:
+    fake = tmp_path / "valgrind"
+    fake.write_text(FAKE_VALGRIND)
+    fake.chmod(0o755)
+    args = [command, "--exact", "--rows", "2000", "--load", "500", "--repeat", "1"]
+    args += ["--policy", "default"] if command == "run" else ["--quick"]
+    for attempt in range(2):  # the first also builds the callgrind marks (a notice)
+        done = subprocess.run(
+            [sys.executable, "-m", "ormgc", *args],
+            capture_output=True, text=True, cwd=ROOT, timeout=300,
+            env=dict(os.environ, ORMGC_CACHE_DIR=str(tmp_path / "cache"), ORMGC_VALGRIND=str(fake)),
+        )  # fmt: skip
+        assert done.returncode == 1
+        lines = done.stderr.splitlines()
+        if attempt == 0:
+            lines = [line for line in lines if not line.startswith("ormgc: building callgrind")]
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("ormgc: error: --exact: valgrind cannot run the worker")
