@@ -292,3 +292,11 @@ def test_valgrind_that_cannot_run_the_worker_is_the_one_line(tmp_path: Path, com
             lines = [line for line in lines if not line.startswith("ormgc: building callgrind")]
         assert len(lines) == 1, done.stderr
         assert lines[0].startswith("ormgc: error: --exact: valgrind cannot run the worker")
+
+
+def test_a_workload_table_names_its_baseline(tmp_path: Path) -> None:
+    (tmp_path / "bench.py").write_text("def loads():\n    return lambda: [1, 2, 3]\n")
+    done = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default")
+    assert done.returncode == 0, done.stderr
+    assert "wall vs default" in done.stdout and "cpu vs default" in done.stdout
+    assert "{" not in done.stdout
