@@ -88,7 +88,7 @@ def _compare(args: argparse.Namespace) -> int:
     machine = pick_machine(args.results, args.machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
-    check_writable(output)
+    check_writable(output, "comparison")
     document = markdown(loaded, machine)
     write_atomic(output, lambda out: out.write(document))
     print(document, end="")

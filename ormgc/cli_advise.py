@@ -222,7 +222,7 @@ def run_advise(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     repeat = args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "advice")
     interp = interpreter(args.python, args.profile)
     exact = advise.exact_interpreter(interp, getattr(args, "exact", None))
     records = advise.sweep(interp, scenario, cells, repeat, _progress, exact)
@@ -239,7 +239,7 @@ def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
     """``--from``: the advice on an earlier sweep's records under these bounds."""
     records, repeat, run = read_advice_file(args.records_from)
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "advice")
     advice = build_advice(records, bounds, repeat)
     advice["recommended"]["run"] += _options_of(run)
     print(format_advice(advice))

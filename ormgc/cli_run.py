@@ -154,7 +154,7 @@ def _run_workload(args: argparse.Namespace) -> int:
         args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
     )
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "records")
     records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
     print(format_workloads(records))
     if args.json is not None:
@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         for shape in shape_names[orm]
     ]
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "records")
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
         interp = exact_interpreter(interp, args.exact)

@@ -48,6 +48,9 @@ runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
 
 
+PREVIOUS_RECORDS = '[{"policy": "default", "collections_total": 7}]\n'
+
+
 def die_mid_write(how: str, module: str, args: List[str], cache: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", _DIE_MID_WRITE, how, module, *args],
@@ -74,10 +77,10 @@ def check_left(folder: Path, kept: dict, how: str) -> None:
 @pytest.mark.parametrize("how", ["KILL", "INT"])
 def test_advise_json(tmp_path: Path, how: str) -> None:
     out = tmp_path / "advice.json"
-    out.write_text("the previous advice")
     earlier = ROOT / "results" / "advise" / "seed-sqlalchemy.json"
+    out.write_text(earlier.read_text())  # the previous advice
     die_mid_write(how, "ormgc", ["advise", "--from", str(earlier), "--json", str(out)], tmp_path)
-    check_left(tmp_path, {out: "the previous advice"}, how)
+    check_left(tmp_path, {out: earlier.read_text()}, how)
 
 
 @pytest.mark.parametrize("how", ["KILL", "INT"])
@@ -95,17 +98,20 @@ def test_compare_markdown(tmp_path: Path, how: str) -> None:
 @pytest.mark.parametrize("how", ["KILL", "INT"])
 def test_run_json(tmp_path: Path, shared_cache: Path, how: str) -> None:
     out = tmp_path / "records.json"
-    out.write_text("the previous records")
+    out.write_text(PREVIOUS_RECORDS)
     args = ["run", "--rows", str(SMALL_ROWS), "--load", "500", "--policy", "default"]
     die_mid_write(how, "ormgc", [*args, "--json", str(out)], shared_cache)
-    check_left(tmp_path, {out: "the previous records"}, how)
+    check_left(tmp_path, {out: PREVIOUS_RECORDS}, how)
 
 
 @pytest.mark.slow
 def test_pyperf_results(tmp_path: Path, shared_cache: Path) -> None:
     folder = tmp_path / "results" / "m"
     folder.mkdir(parents=True)
-    kept = {folder / f"{python_label()}{suffix}": "previous" for suffix in (".json", ".probe.json")}
+    kept = {
+        folder / f"{python_label()}.json": '{"benchmarks": [], "version": "1.0"}\n',
+        folder / f"{python_label()}.probe.json": PREVIOUS_RECORDS,
+    }
     for path, text in kept.items():
         path.write_text(text)
     args = ["--results", str(tmp_path / "results"), "--machine", "m", "--quick"]

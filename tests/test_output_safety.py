@@ -174,3 +174,32 @@ def test_a_report_build_killed_mid_write_leaves_the_earlier_report(
     else:
         assert left == ["report", "seed"]
         assert error_lines(done) == ["ormgc: interrupted; no result written"]
+
+
+# Result files: only a file of the kind ormgc writes there is replaced
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--policy", "default", "--json", "{out}"],
+        [
+            "advise",
+            "--from",
+            str(ROOT / "results" / "advise" / "seed-sqlalchemy.json"),
+            "--json",
+            "{out}",
+        ],
+        ["compare", "--results", str(ROOT / "results" / "pyperf"), "--output", "{out}"],
+    ],
+    ids=["run", "advise", "compare"],
+)
+def test_a_result_file_that_is_not_ours_is_never_replaced(tmp_path: Path, args: list) -> None:
+    for mine in ["my notes\n", '{"my": "settings"}\n']:
+        out = tmp_path / "mine.txt"
+        out.write_text(mine)
+        done = ormgc(*[arg.format(out=out) for arg in args], cache_dir=tmp_path / "cache")
+        assert done.returncode == 2, done.stderr
+        (line,) = error_lines(done)
+        assert line.startswith(f"ormgc: error: refusing to replace {out}: not an ormgc"), line
+        assert out.read_text() == mine

@@ -173,8 +173,8 @@ def _manage_served(
         files.pyperf.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
-    check_writable(files.pyperf)
-    check_writable(files.probe)
+    check_writable(files.pyperf, "pyperf")
+    check_writable(files.probe, "records")
     exact = exact_interpreter(interpreter(None), args.exact) if args.exact else None  # first
     signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
