@@ -17,6 +17,7 @@ import orm_fixtures
 from orm_fixtures import FixtureError
 from ormgc.cli_advise import add_advise, run_advise
 from ormgc.cli_run import add_run, run
+from ormgc.console import INTERRUPTED
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic
 from ormgc.runs.debian_python import INSTALLABLE
@@ -87,7 +88,7 @@ def _compare(args: argparse.Namespace) -> int:
     machine = pick_machine(args.results, args.machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
-    check_writable(output)
+    check_writable(output, "comparison")
     document = markdown(loaded, machine)
     write_atomic(output, lambda out: out.write(document))
     print(document, end="")
@@ -126,10 +127,16 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     _need("matplotlib", "charts", "ormgc report")
-    from ormgc.views.report import Missing, build, link_from_asv_site  # matplotlib: late
+    from ormgc.views.report import (  # matplotlib: late
+        Missing,
+        build,
+        check_asv_site,
+        link_from_asv_site,
+    )
 
     output, asv_link = args.output, None
     if args.asv_site is not None:
+        check_asv_site(args.asv_site)  # before anything is made
         output = output or args.asv_site / "report"
         asv_link = os.path.relpath(args.asv_site / "index.html", output)
     output = output or args.results / "report"
@@ -235,5 +242,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"ormgc: error: {exc}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
-        print("ormgc: interrupted; no result written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130

@@ -4,7 +4,6 @@ ormgc.views.advice)."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shlex
 import sys
@@ -14,25 +13,21 @@ from typing import Any, Dict, List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs import advise
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, format_advice, recommend
+from ormgc.views.advice_file import FORMAT as ADVICE_FORMAT
+from ormgc.views.advice_file import read_advice_file
 from ormgc.views.stats import paired_ratio, versus
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument
 except ImportError:  # pragma: no cover
     add_exact_argument = None
-
-
-def _whole(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _percent(low: float, high: float):  # type: ignore[no-untyped-def]
@@ -77,13 +72,13 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         "--shape", default="seed_loop", help="built-in workload (default seed_loop; request_loop)"
     )
     parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
-    parser.add_argument("--rows", type=_whole, default=DEFAULT_ROWS, help="dataset rows")
-    parser.add_argument("--load", type=_whole, default=DEFAULT_LOAD, help="objects loaded")
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="dataset rows")
+    parser.add_argument("--load", type=positive_int, default=DEFAULT_LOAD, help="objects loaded")
     parser.add_argument(
-        "--requests", type=_whole, default=DEFAULT_REQUESTS, help="request loop: requests"
+        "--requests", type=positive_int, default=DEFAULT_REQUESTS, help="request loop: requests"
     )
     parser.add_argument(
-        "--per-request", type=_whole, default=DEFAULT_PER_REQUEST, help="objects per request"
+        "--per-request", type=positive_int, default=DEFAULT_PER_REQUEST, help="objects per request"
     )
     parser.add_argument(
         "--policy",
@@ -104,7 +99,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=_whole,
+        type=positive_int,
         help=f"rounds (default {advise.DEFAULT_REPEAT}; --quick {advise.QUICK_REPEAT})",
     )
     parser.add_argument(
@@ -180,6 +175,7 @@ def build_advice(records: List[Dict[str, Any]], bounds: Bounds, repeat: int) -> 
     workload = first.get("workload") or f"{first['orm']} {first['shape']}"
     code = code_lines(chosen["policy"], chosen["freeze"], chosen["gc_threshold"])
     return {
+        "format": ADVICE_FORMAT,
         "recommended": {
             "policy": chosen["policy"],
             "freeze": chosen["freeze"],
@@ -226,7 +222,7 @@ def run_advise(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     repeat = args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "advice")
     interp = interpreter(args.python, args.profile)
     exact = advise.exact_interpreter(interp, getattr(args, "exact", None))
     records = advise.sweep(interp, scenario, cells, repeat, _progress, exact)
@@ -241,15 +237,9 @@ def run_advise(args: argparse.Namespace) -> int:
 
 def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
     """``--from``: the advice on an earlier sweep's records under these bounds."""
-    try:
-        earlier = json.loads(args.records_from.read_text())
-        records, repeat, run = earlier["records"], earlier["repeat"], earlier["recommended"]["run"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"--from {args.records_from}: not an ormgc advise --json file ({exc})"
-        ) from None
+    records, repeat, run = read_advice_file(args.records_from)
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "advice")
     advice = build_advice(records, bounds, repeat)
     advice["recommended"]["run"] += _options_of(run)
     print(format_advice(advice))

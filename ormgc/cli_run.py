@@ -9,29 +9,23 @@ from typing import List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.paired import choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import exact_setup
+from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.table import format_table
 from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def _row_counts(text: str) -> List[int]:
+def row_counts(text: str) -> List[int]:
     """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
-    sizes = [_positive_int(part.strip().replace("_", "")) for part in text.split(",")]
+    sizes = [positive_int(part.strip().replace("_", "")) for part in text.split(",")]
     return list(dict.fromkeys(sizes))
 
 
@@ -61,14 +55,14 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rows",
-        type=_row_counts,
+        type=row_counts,
         default=[DEFAULT_ROWS],
         help=f"rows in the dataset, or a comma-separated list of sizes to measure each "
         f"(result-size scaling: 1000,10000,100000,1000000); default {DEFAULT_ROWS}",
     )
     run.add_argument(
         "--load",
-        type=_positive_int,
+        type=positive_int,
         help=f"objects the query loads (default: a fifth of --rows, as the seed's "
         f"{DEFAULT_LOAD} of {DEFAULT_ROWS})",
     )
@@ -85,13 +79,13 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--requests",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_REQUESTS,
         help=f"request shapes: requests per run (default {DEFAULT_REQUESTS})",
     )
     run.add_argument(
         "--per-request",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_PER_REQUEST,
         help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
     )
@@ -122,7 +116,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="rounds: every policy once per round, interleaved, the order rotated each round, "
         "each run a fresh process; medians and paired ratios reported (default 1)",
@@ -160,7 +154,7 @@ def _run_workload(args: argparse.Namespace) -> int:
         args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
     )
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "records")
     records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
     print(format_workloads(records))
     if args.json is not None:
@@ -202,10 +196,10 @@ def run(args: argparse.Namespace) -> int:
         for shape in shape_names[orm]
     ]
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "records")
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
-        interp = interp._replace(exact=exact_setup(args.exact))
+        interp = exact_interpreter(interp, args.exact)
     records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     requests = format_requests(records)

@@ -82,6 +82,7 @@ def test_missing_kinds_leave_their_chart_out_with_a_note(tmp_path: Path) -> None
     assert "nox -s thresholds" in page and sorted(
         p.name for p in (results / "report").iterdir()
     ) == [
+        ".ormgc-output",
         "index.html",
         "published.png",
     ]

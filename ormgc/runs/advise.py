@@ -155,9 +155,9 @@ def exact_interpreter(interp: Interpreter, mode: Optional[str]) -> Optional[Inte
     """``interp`` set up for valgrind when ``--exact`` was given (and exact mode exists)."""
     if not mode:
         return None
-    from ormgc.runs.valgrind import exact_setup  # exact mode: ormgc run --exact
+    from ormgc.runs.valgrind import exact_interpreter as checked  # exact mode: ormgc run --exact
 
-    return interp._replace(exact=exact_setup(mode))  # type: ignore[call-arg]
+    return checked(interp, mode)
 
 
 def split_by_freeze(

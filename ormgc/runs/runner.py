@@ -96,10 +96,15 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
             result = {}
     finally:
         os.unlink(result_path)
-    if returncode == 0 and "error" not in result:
-        return result
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
+    if result.get("stage"):  # the workload ended the process: ormgc.worker.measure
+        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
+        raise OrmGcError(
+            f"{result['stage']} ended the process ({how}, e.g. os._exit) before a result"
+        )
+    if returncode == 0 and result:
+        return result
     last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
     raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: {mask_password(last)}")
 

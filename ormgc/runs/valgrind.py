@@ -284,3 +284,16 @@ def marks_overhead(interp: Any, setup: ExactSetup) -> int:
     precompile(interp.executable, env)
     ran = callgrind(setup, interp.executable, ["-m", "ormgc.worker.exact"], env)
     return ran["dump"].totals[0]
+
+
+def exact_interpreter(interp: Any, mode: str = "instructions") -> Any:
+    """``interp`` set up for ``--exact``, checked before any measurement: valgrind, the marks,
+    and one empty probed block under callgrind, so valgrind that cannot run the worker is one
+    line at the start, not after the native sweep."""
+    exact = interp._replace(exact=exact_setup(mode))
+    try:
+        marks_overhead(exact, exact.exact)
+    except OrmGcError as exc:
+        cannot = f"--exact: valgrind cannot run the worker ({exact.label}): {exc}"
+        raise OrmGcError(cannot) from None
+    return exact

@@ -162,6 +162,14 @@ def _with_key(paths: Sequence[Path], key: str) -> Source:
     return Source(records, files)
 
 
+INPUTS = ("pyperf", "thresholds", "scaling", "seed", "exact", "paired")
+
+
+def inputs(root: Path) -> List[Path]:
+    """The folders of ``root`` the report reads (it may not be written inside them)."""
+    return [root / kind for kind in INPUTS]
+
+
 def load(root: Path) -> ResultSet:
     """Read every kind of result the report draws from ``root`` (the results folder)."""
     if not root.is_dir():

@@ -150,6 +150,11 @@ def _baseline_name(record: Dict[str, Any]) -> str:
     return (record.get("cpu_vs_baseline") or {}).get("baseline", "default")
 
 
+def column_names(first: Dict[str, Any]) -> List[str]:
+    """The column names, ``wall vs default`` naming the baseline ``first`` is paired with."""
+    return [column.format(baseline=_baseline_name(first)) for column in _COLUMNS]
+
+
 def _rounds(record: Dict[str, Any]) -> str:
     if "cpu_vs_baseline" not in record or record.get("repeat", 1) < 2:
         return ""
@@ -196,6 +201,5 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"median of {first.get('repeat', 1)}{_rounds(first)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
-        header = [column.format(baseline=_baseline_name(first)) for column in _COLUMNS]
-        blocks.append(heading + "\n" + grid(header, rows) + _server_note(first))
+        blocks.append(heading + "\n" + grid(column_names(first), rows) + _server_note(first))
     return "\n\n".join(blocks)

@@ -13,7 +13,7 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
 from orm_fixtures.request_loop import RequestLoop
@@ -24,6 +24,7 @@ from ormgc.worker.server_cpu import ServerCpu
 from ormgc.worker.workload import (
     WorkloadError,
     describe_error,
+    describe_exit,
     library_versions,
     loaded_count,
     prepared,
@@ -33,6 +34,7 @@ EXIT_FIXTURE_ERROR = 3
 EXIT_WORKLOAD_ERROR = 4
 
 
+Stage = Callable[[str], None]
 Outcome = Tuple[Dict[str, Any], Dict[str, Any], Probe, Optional[int], Dict[str, Any]]
 
 
@@ -76,27 +78,33 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     return fixture.describe(), heap, probe, count, extra
 
 
-def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
+def _run_workload(spec: Dict[str, Any], policy: Policy, stage: Stage) -> Outcome:
     """The user's workload (``--workload``): same steps, their setup and callable."""
     if spec.get("orm") == "mongoengine":  # the server ormgc started (or was given) for them
         os.environ["ORMGC_MONGODB_URL"] = spec["db"]
+    stage(f"workload {spec['workload']}: its import or setup")
     with prepared(spec["workload"]) as call:
+        stage(f"workload {spec['workload']}: the measured call")  # before the heap is prepared
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         try:
             with Probe() as probe:
                 loaded = call()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             policy.finish()
             gc.enable()
-            raise WorkloadError(
-                f"workload {spec['workload']}: the measured call raised "
-                f"{describe_error(exc, spec['workload'])}"
-            ) from None
+            how = (
+                describe_exit(exc)
+                if isinstance(exc, SystemExit)
+                else f"raised {describe_error(exc, spec['workload'])}"
+            )
+            raise WorkloadError(f"workload {spec['workload']}: the measured call {how}") from None
         adaptive = policy.finish()
         count = loaded_count(loaded)
         del loaded
         gc.enable()
+        stage(f"workload {spec['workload']}: its clean-up after the yield")
+    stage("")
     versions = library_versions()
     description = {
         "orm": spec.get("orm") or "workload",
@@ -112,12 +120,14 @@ def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
     return description, heap, probe, count, {"adaptive": adaptive}
 
 
-def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
+def measure(spec: Dict[str, Any], stage: Stage = lambda where: None) -> Dict[str, Any]:
     """Measure one shape, or the user's workload, under one policy; return the record."""
     identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
     policy = parse_policy(spec["policy"])
-    run = _run_workload if spec.get("workload") else _run_shape
-    description, heap, probe, count, extra = run(spec, policy)
+    if spec.get("workload"):
+        description, heap, probe, count, extra = _run_workload(spec, policy, stage)
+    else:
+        description, heap, probe, count, extra = _run_shape(spec, policy)
     record: Dict[str, Any] = {
         "python": identity["python"],
         "python_build": identity["python_build"],
@@ -159,11 +169,25 @@ def prepare(spec: Dict[str, Any]) -> Dict[str, Any]:
     return description
 
 
+def _stage_in(result_path: str) -> Stage:
+    """Say in the result file which part of a workload runs: if it ends the process
+    (``os._exit``, a signal) the runner names that part (``ormgc.runs.runner``)."""
+
+    def stage(where: str) -> None:
+        with open(result_path, "w") as handle:
+            json.dump({"stage": where} if where else {}, handle)
+
+    return stage
+
+
 def main(argv: Any = None) -> int:
     (result_path,) = argv or sys.argv[1:]
     spec = json.loads(sys.stdin.read())
     try:
-        result = prepare(spec) if spec["action"] == "prepare" else measure(spec)
+        if spec["action"] == "prepare":
+            result = prepare(spec)
+        else:
+            result = measure(spec, _stage_in(result_path))
         code = 0
     except FixtureError as exc:
         result, code = {"error": str(exc)}, EXIT_FIXTURE_ERROR
