@@ -6,7 +6,8 @@ records), the GC's share of the default query (exact instructions under callgrin
 ``results/exact`` record exists, else the pyperf CPU timings' 1 - disabled/default with a
 bootstrap interval: the row says which) and what ``threshold:50000`` wins (the paired CPU ratio
 of ``results/paired/seed-sqlalchemy-3.X.json`` with its 95% interval and the load average).
-``scripts/readme_answer.py`` writes it between README's ``answer`` marks; a test checks it.
+``scripts/readme_answer.py`` writes it between the ``answer`` marks of README and the docs'
+front page; tests/test_docs.py checks both.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ormgc.views.report_data import ResultSet, load, minor, read_records
 ORM, SHAPE, RAISED = "sqlalchemy", "seed_loop", "threshold:50000"
 BEGIN, END = "<!-- answer:begin -->", "<!-- answer:end -->"
 PAIRED_FILE = "paired/seed-sqlalchemy-{python}.json"
-CHART = "results/report/time-and-gc-share.png"
+ANSWER_PAGES = ("README.md", "docs/index.md")  # each holds one block between the marks
 
 
 def _seed_size(record: Dict[str, Any]) -> bool:
@@ -119,5 +120,5 @@ def replace_block(text: str, inner: str) -> str:
     """``text`` with what lies between the marks replaced by ``inner``."""
     pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
     if len(pattern.findall(text)) != 1:
-        raise OrmGcError(f"README needs exactly one {BEGIN} ... {END} block")
+        raise OrmGcError(f"the page needs exactly one {BEGIN} ... {END} block")
     return pattern.sub(lambda _: f"{BEGIN}\n{inner}{END}", text)
