@@ -109,6 +109,14 @@ def test_command_lines_parse(page: Path) -> None:
         assert not forwarded, f"{page.name}: unknown options in {line!r}: {forwarded}"
 
 
+@pytest.mark.parametrize("page", PAGES + [ROOT / "README.md"], ids=lambda path: path.name)
+def test_python_examples_compile(page: Path) -> None:
+    """Every Python block is valid Python (the runnable ones also run: here and in the tests
+    of test_workloads, test_advise and test_adaptive)."""
+    for code in code_blocks(page.read_text(), "python"):
+        compile(code, f"{page.name} example", "exec")
+
+
 def test_cli_reference_shows_every_command() -> None:
     page = ROOT / "docs" / "reference" / "cli.md"
     shown = {args[0] for _, args in command_lines(page)}
