@@ -1,5 +1,5 @@
 """``ormgc advise``: the verdict on made-up records, bad input, and the sweep as a user runs it
-(its recommendation fed back to ``ormgc run``; the request loop's memory; a README workload)."""
+(its recommendation fed back to ``ormgc run``; the request loop's memory; a docs workload)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, recommen
 
 from .conftest import ROOT, SMALL_ROWS, error_lines
 from .conftest import ormgc as run_ormgc
-from .test_workloads import readme_block, user_file  # noqa: F401
+from .test_workloads import docs_block, user_file  # noqa: F401
 
 SMALL = ("--rows", str(SMALL_ROWS), "--load", "500", "--quick", "--repeat", "2")
 
@@ -217,8 +217,8 @@ def test_request_loop_shows_memory_and_respects_its_bound(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", ["3.9", "3.13"])
-def test_readme_workload_under_advise(shared_cache: Path, user_file: Path, version: str) -> None:  # noqa: F811
-    command = readme_block("ormgc advise --workload my_workload.py").split()
+def test_docs_workload_under_advise(shared_cache: Path, user_file: Path, version: str) -> None:  # noqa: F811
+    command = docs_block("ormgc advise --workload my_workload.py").split()
     assert command[-2:] == ["--python", "3.9"]
     out = user_file.parent / "advice.json"
     args = [*command[1:-1], version, "--repeat", "1", "--json", str(out)]
