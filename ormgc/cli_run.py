@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +14,7 @@ from ormgc.errors import UsageError
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
-from ormgc.runs.paired import choose_baseline
+from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_setup
@@ -33,6 +34,38 @@ def _row_counts(text: str) -> List[int]:
     """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
     sizes = [_positive_int(part.strip().replace("_", "")) for part in text.split(",")]
     return list(dict.fromkeys(sizes))
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"need a percentage above 0 and below 100, got {text!r}")
+    return value
+
+
+def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
+    parser.add_argument(
+        "--precision",
+        type=_percent,
+        metavar="PCT",
+        help="add interleaved rounds until every CPU ratio's 95%% interval is within "
+        f"+-PCT%% of the ratio, or --max-rounds (checked from round {PRECISION_START} on)",
+    )
+    parser.add_argument(
+        "--max-rounds",
+        type=_positive_int,
+        default=DEFAULT_MAX_ROUNDS,
+        help="--precision's budget of rounds (default %(default)s)",
+    )
+
+
+def precision_of(args: argparse.Namespace) -> Optional[Precision]:
+    """The ``--precision`` goal, or None."""
+    return None if args.precision is None else Precision(args.precision, args.max_rounds)
 
 
 def add_run(commands: argparse._SubParsersAction) -> None:
@@ -133,6 +166,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
         "the rounds (default: default, when the run measures it)",
     )
+    add_precision_arguments(run)
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
@@ -161,7 +195,10 @@ def _run_workload(args: argparse.Namespace) -> int:
     )
     if args.json is not None:
         check_writable(args.json)
-    records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
+    precision = precision_of(args)
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
+    interp = interpreter(args.python, args.profile)
+    records = run_sweep(interp, scenarios, policies, repeat, precision=precision)
     print(format_workloads(records))
     if args.json is not None:
         write_json_atomic(args.json, records)
@@ -184,6 +221,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--per-request {args.per_request} is more than --rows {smallest}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     baseline = choose_baseline(args.baseline, policies)
+    precision = precision_of(args)
+    if precision and baseline is None:
+        raise UsageError("--precision compares with a baseline: add --policy default or --baseline")
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
     scenarios = [
         Scenario(
             orm,
@@ -206,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
         interp = interp._replace(exact=exact_setup(args.exact))
-    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
+    records = run_sweep(interp, scenarios, policies, repeat, baseline=baseline, precision=precision)
     print(format_table(records))
     requests = format_requests(records)
     if requests:
