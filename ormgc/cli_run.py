@@ -46,7 +46,7 @@ def _percent(text: str) -> float:
     return value
 
 
-def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
+def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: str = "") -> None:
     """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
     parser.add_argument(
         "--precision",
@@ -58,14 +58,15 @@ def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-rounds",
         type=_positive_int,
-        default=DEFAULT_MAX_ROUNDS,
-        help="--precision's budget of rounds (default %(default)s)",
+        help=max_rounds_help or f"--precision's budget of rounds (default {DEFAULT_MAX_ROUNDS})",
     )
 
 
 def precision_of(args: argparse.Namespace) -> Optional[Precision]:
     """The ``--precision`` goal, or None."""
-    return None if args.precision is None else Precision(args.precision, args.max_rounds)
+    if args.precision is None:
+        return None
+    return Precision(args.precision, args.max_rounds or DEFAULT_MAX_ROUNDS)
 
 
 def add_run(commands: argparse._SubParsersAction) -> None:
