@@ -126,3 +126,4 @@ def test_two_sweeps_with_different_noise_give_the_same_advice(monkeypatch) -> No
     assert [(a["decided"], a["recommended"]["policy"]) for a in noisy] == [(False, "default")] * 2
     assert all(a["repeat"] == 4 for a in noisy)
     assert "no choice is significant after 4 rounds" in noisy[0]["recommended"]["reason"]
+    assert noisy[0]["code"] == ["# nothing to change: keep the interpreter's GC"]

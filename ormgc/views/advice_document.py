@@ -63,7 +63,8 @@ def build_advice(
         f", {versions}" if versions else ""
     )
     workload = first.get("workload") or f"{first['orm']} {first['shape']}"
-    code = code_lines(chosen["policy"], chosen["freeze"], chosen["gc_threshold"])
+    keep = chosen["policy"] == "default"  # keeping the default changes nothing, freeze neither
+    code = code_lines(chosen["policy"], chosen["freeze"] and not keep, chosen["gc_threshold"])
     return {
         "recommended": {
             "policy": chosen["policy"],
