@@ -191,6 +191,8 @@ def _run_workload(args: argparse.Namespace) -> int:
     if args.shape:
         raise UsageError("--workload replaces --shape: give one or the other")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    if args.precision is not None and choose_baseline(None, policies) is None:
+        raise UsageError("--precision compares with a baseline: add --policy default")
     scenarios = workload_scenarios(
         args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
     )

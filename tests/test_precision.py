@@ -104,6 +104,10 @@ def test_interleaved_rounds_stop_rule() -> None:
         (["--precision", "lots"], "argument --precision: need a percentage above 0"),
         (["--precision", "2", "--max-rounds", "0"], "argument --max-rounds: need a whole number"),
         (["--precision", "2", "--policy", "disabled"], "--precision compares with a baseline"),
+        (
+            ["--precision", "2", "--workload", "x.py:f", "--policy", "disabled"],
+            "add --policy default",
+        ),
     ],
 )
 def test_bad_precision_is_one_line_before_any_work(capsys, monkeypatch, args, message) -> None:
