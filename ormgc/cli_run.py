@@ -53,7 +53,8 @@ def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: st
         type=_percent,
         metavar="PCT",
         help="add interleaved rounds until every CPU ratio's 95%% interval is within "
-        f"+-PCT%% of the ratio, or --max-rounds (checked from round {PRECISION_START} on)",
+        "+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: "
+        f"ormgc run's {PRECISION_START}, or --repeat)",
     )
     parser.add_argument(
         "--max-rounds",
