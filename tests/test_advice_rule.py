@@ -127,3 +127,15 @@ def test_two_sweeps_with_different_noise_give_the_same_advice(monkeypatch) -> No
     assert all(a["repeat"] == 4 for a in noisy)
     assert "no choice is significant after 4 rounds" in noisy[0]["recommended"]["reason"]
     assert noisy[0]["code"] == ["# nothing to change: keep the interpreter's GC"]
+
+
+def test_advice_precision_is_the_widest_cpu_interval() -> None:
+    records = curve()  # every interval +-0.01: widest in percent at the lowest ratio
+    for one in records:
+        one.update(orm="sqlalchemy", shape="seed_loop", python="3.11.7", python_build="x")
+    widest = max(0.01 / r["cpu_vs_baseline"]["ratio"] * 100 for r in records[1:])  # disabled's 0.60
+    met = build_advice(records, Bounds(), 5, 10, precision=2.0)["precision"]
+    assert met == {"target": 2.0, "met": True, "achieved": round(widest, 3)}
+    short = build_advice(records, Bounds(), 5, 10, precision=1.0)
+    assert short["precision"]["met"] is False
+    assert "precision +-1% (CPU): NOT met, +-1.7%" in format_advice(short)
