@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +14,7 @@ from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
-from ormgc.runs.paired import choose_baseline
+from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_interpreter
@@ -27,6 +28,40 @@ def row_counts(text: str) -> List[int]:
     """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
     sizes = [positive_int(part.strip().replace("_", "")) for part in text.split(",")]
     return list(dict.fromkeys(sizes))
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"need a percentage above 0 and below 100, got {text!r}")
+    return value
+
+
+def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: str = "") -> None:
+    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
+    parser.add_argument(
+        "--precision",
+        type=_percent,
+        metavar="PCT",
+        help="add interleaved rounds until every CPU ratio's 95%% interval is within "
+        "+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: "
+        f"ormgc run's {PRECISION_START}, or --repeat)",
+    )
+    parser.add_argument(
+        "--max-rounds",
+        type=positive_int,
+        help=max_rounds_help or f"--precision's budget of rounds (default {DEFAULT_MAX_ROUNDS})",
+    )
+
+
+def precision_of(args: argparse.Namespace) -> Optional[Precision]:
+    """The ``--precision`` goal, or None."""
+    if args.precision is None:
+        return None
+    return Precision(args.precision, args.max_rounds or DEFAULT_MAX_ROUNDS)
 
 
 def add_run(commands: argparse._SubParsersAction) -> None:
@@ -127,6 +162,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
         "the rounds (default: default, when the run measures it)",
     )
+    add_precision_arguments(run)
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
@@ -150,12 +186,17 @@ def _run_workload(args: argparse.Namespace) -> int:
     if args.shape:
         raise UsageError("--workload replaces --shape: give one or the other")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    if args.precision is not None and choose_baseline(None, policies) is None:
+        raise UsageError("--precision compares with a baseline: add --policy default")
     scenarios = workload_scenarios(
         args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
     )
     if args.json is not None:
         check_writable(args.json, "records")
-    records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
+    precision = precision_of(args)
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
+    interp = interpreter(args.python, args.profile)
+    records = run_sweep(interp, scenarios, policies, repeat, precision=precision)
     print(format_workloads(records))
     if args.json is not None:
         write_json_atomic(args.json, records)
@@ -178,6 +219,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--per-request {args.per_request} is more than --rows {smallest}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     baseline = choose_baseline(args.baseline, policies)
+    precision = precision_of(args)
+    if precision and baseline is None:
+        raise UsageError("--precision compares with a baseline: add --policy default or --baseline")
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
     scenarios = [
         Scenario(
             orm,
@@ -200,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
         interp = exact_interpreter(interp, args.exact)
-    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
+    records = run_sweep(interp, scenarios, policies, repeat, baseline=baseline, precision=precision)
     print(format_table(records))
     requests = format_requests(records)
     if requests:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import numbers
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 from ormgc.errors import UsageError
 
@@ -25,6 +25,7 @@ class Earlier(NamedTuple):
     records: List[Dict[str, Any]]
     repeat: int
     run: str
+    max_rounds: Optional[int]
 
 
 def _number(value: Any) -> bool:
@@ -93,4 +94,7 @@ def read_advice_file(path: Path) -> Earlier:
         if not any(r["policy"] == "default" and r["freeze"] is freeze for r in records):
             on = "on" if freeze else "off"
             raise UsageError(f"{where}: no default record with freeze {on} to compare with")
-    return Earlier(records, repeat, run)
+    max_rounds = data.get("max_rounds")
+    if max_rounds is not None and (type(max_rounds) is not int or max_rounds < 1):
+        raise UsageError(f"{where}: its max_rounds is not a whole number of rounds")
+    return Earlier(records, repeat, run, max_rounds)

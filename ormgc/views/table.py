@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from ormgc.views.stats import format_ratio
+from ormgc.views.stats import format_ratio, precision_note
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -198,7 +198,7 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
             f"{first['driver_version']}, {_server(first)}{backend}; {first['rows']} rows, "
             f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
-            f"median of {first.get('repeat', 1)}{_rounds(first)}"
+            f"median of {first.get('repeat', 1)}{_rounds(first)}{precision_note(first)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
         blocks.append(heading + "\n" + grid(column_names(first), rows) + _server_note(first))
