@@ -104,7 +104,6 @@ def test_run_json(tmp_path: Path, shared_cache: Path, how: str) -> None:
     check_left(tmp_path, {out: PREVIOUS_RECORDS}, how)
 
 
-@pytest.mark.slow
 def test_pyperf_results(tmp_path: Path, shared_cache: Path) -> None:
     folder = tmp_path / "results" / "m"
     folder.mkdir(parents=True)
