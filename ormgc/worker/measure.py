@@ -15,12 +15,21 @@ import platform
 import sys
 from typing import Any, Dict, Optional, Tuple
 
-from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
+from orm_fixtures import (
+    PREFORK_SHAPE,
+    FixtureError,
+    mask_password,
+    open_fixture,
+    request_shapes,
+    shapes,
+)
 from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import Policy, parse_policy, prepare_heap
+from ormgc.worker.prefork import run_prefork
 from ormgc.worker.probe import Probe, gc_identity, interpreter_identity
 from ormgc.worker.requests import request_figures
 from ormgc.worker.server_cpu import ServerCpu
+from ormgc.worker.timeline import DEFAULT_EVERY, Timeline
 from ormgc.worker.workload import (
     WorkloadError,
     describe_error,
@@ -45,18 +54,28 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
     if spec["shape"] in request_shapes(spec["orm"]):
         shape = request_shapes(spec["orm"])[spec["shape"]]
+        timeline = Timeline(spec["requests"], spec.get("timeline_every") or DEFAULT_EVERY)
         loop = RequestLoop(
-            getattr(fixture, shape.opens), spec["rows"], spec["requests"], spec["per_request"]
+            getattr(fixture, shape.opens),
+            spec["rows"],
+            spec["requests"],
+            spec["per_request"],
+            timeline.sample,
+            timeline.every,
         )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         server.start()
-        with Probe() as probe:
+        probe = Probe()
+        timeline.attach(probe)
+        with probe:
             count = shape.run(loop, loop.per_request)
         extra["adaptive"] = policy.finish()
         server.stop()
+        timeline.close()
         extra.update(request_figures(loop.stamps, probe))
-        extra["per_request"] = loop.per_request
+        extra.update(per_request=loop.per_request, timeline_every=timeline.every)
+        extra["rss_timeline"] = timeline.records()
     else:
         shape = shapes(spec["orm"])[spec["shape"]]
         with getattr(fixture, shape.opens)() as handle:
@@ -117,6 +136,8 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
     policy = parse_policy(spec["policy"])
     run = _run_workload if spec.get("workload") else _run_shape
+    if spec.get("shape") == PREFORK_SHAPE:
+        run = run_prefork
     description, heap, probe, count, extra = run(spec, policy)
     record: Dict[str, Any] = {
         "python": identity["python"],
