@@ -28,6 +28,7 @@ from ormgc.worker.probe import Probe, percentile
 from ormgc.worker.requests import request_figures
 from ormgc.worker.timeline import DEFAULT_EVERY, Timeline, read_smaps_kb
 
+PREFORK_DOC = "W workers forked from a warmed-up parent, each serving request_loop (--workers)"
 DEFAULT_WORKERS = 2  # fits the 2 cores of the machines this suite runs on
 WARM_SHAPE = "seed_loop"  # every ORM has it: the working set the parent keeps (LOAD objects)
 WARM_SET: List[Any] = []  # module-level state, as real apps keep caches and loaded config
