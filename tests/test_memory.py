@@ -199,3 +199,18 @@ def test_crashed_worker_is_one_error_and_no_orphan(use_shared_cache: Path) -> No
         if ormgc.poll() is None:
             ormgc.kill()
             ormgc.wait()
+
+
+def test_memory_table_reads_the_committed_results() -> None:
+    """scripts/memory_table.py (the findings' tables) runs on results/memory/."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "memory_table.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    prefork, _, loops = done.stdout.partition("## Memory over a long request loop")
+    assert prefork.count("| sqlalchemy |") and prefork.count("| django |")
+    assert prefork.count("| mongoengine |") and loops.count("| trash loop |")

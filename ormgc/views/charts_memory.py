@@ -33,7 +33,7 @@ def python_label(record: Dict[str, Any]) -> str:
     return minor(record["python"])
 
 
-def _label_key(label: str) -> Tuple:
+def label_key(label: str) -> Tuple:
     return version_key(minor(label.split()[0])), label
 
 
@@ -55,7 +55,7 @@ def timeline_chart(results: ResultSet, out: Path) -> Drawn:
     records = [r for r in results.memory.records if r["shape"] in ("request_loop", "trash_loop")]
     if not records:
         return Missing(slug, question, "needs results/memory/*.json (scripts/memory_results.sh)")
-    pythons = sorted({python_label(r) for r in records}, key=_label_key)
+    pythons = sorted({python_label(r) for r in records}, key=label_key)
     workloads = _workload_order(list({_workload(r) for r in records}))
     fig, axes = grid_figure(len(pythons), len(workloads), height=2.0 * len(pythons) + 1.6, width=12)
     findings = []
@@ -91,17 +91,23 @@ def timeline_chart(results: ResultSet, out: Path) -> Drawn:
         for row in range(len(pythons)):
             axes[row][column].set_ylim(low, top)
     first = records[0]
+    trash = next((r for r in records if r["shape"] == "trash_loop"), first)
     caption = (
         f"RSS minus its value at the first request, sampled every {first.get('timeline_every')} "
         f"requests (rss_timeline); request loops load {first.get('per_request')} objects per "
-        "request; the trash loop makes 100 two-list cycles holding 1 KiB per iteration, "
-        "garbage only the cyclic GC frees. One fresh process per policy; RSS is deterministic "
-        f"to a few pages. Source: {results.rel(results.memory.files)}. "
+        f"request; the trash loop makes {trash.get('per_request')} two-list cycles holding 1 KiB "
+        "per iteration, garbage only the cyclic GC frees. One fresh process per policy, one "
+        f"run each (timing-free: RSS and counts). Source: {results.rel(results.memory.files)}. "
         f"Machine: {machines(records)}."
     )
     legend_ax = axes[0][0]
     finish(fig, out, slug, question, caption, legend=legend_ax)
     return Chart(slug, question, caption, "; ".join(findings))
+
+
+def _short(policy: str) -> str:
+    """Policy names that fit under a bar pair: threshold:50000 -> t:50000, disabled -> off."""
+    return policy.replace("threshold:", "t:").replace("disabled", "off")
 
 
 def _per_worker(record: Dict[str, Any], field: str) -> List[float]:
@@ -129,7 +135,7 @@ def prefork_chart(results: ResultSet, out: Path) -> Drawn:
         mine = [r for r in records if r["orm"] == orm]
         groups = sorted(
             {(python_label(r), r["policy"]) for r in mine},
-            key=lambda g: (_label_key(g[0]), policy_order([r["policy"] for r in mine]).index(g[1])),
+            key=lambda g: (label_key(g[0]), policy_order([r["policy"] for r in mine]).index(g[1])),
         )
         x = np.arange(len(groups))
         for row, (field, label) in enumerate(metrics):
@@ -141,8 +147,8 @@ def prefork_chart(results: ResultSet, out: Path) -> Drawn:
                 bars = ax.bar(x + offset, heights, 0.4, yerr=errors, capsize=2,
                               color=FREEZE_COLOURS[freeze],
                               label="freeze before fork" if freeze else "no freeze")  # fmt: skip
-                bar_labels(ax, bars, [f"{h:.1f}" if h else "" for h in heights], size=6.5)
-            ax.set_xticks(x, [f"{p}\n{policy}" for p, policy in groups], fontsize=6.5)
+                bar_labels(ax, bars, [f"{h:.0f}" if h else "" for h in heights], size=6.5)
+            ax.set_xticks(x, [f"{p}\n{_short(policy)}" for p, policy in groups], fontsize=6.5)
             ax.grid(axis="y", alpha=0.3)
             ax.set_ylabel(label, fontsize=8)
             if row == 0:
@@ -166,7 +172,8 @@ def prefork_chart(results: ResultSet, out: Path) -> Drawn:
         f"{len(first['workers'])} workers forked from a parent holding {first['warm_objects']:,} "
         f"loaded objects, each serving {first['requests']} requests of "
         f"{first['per_request']}; USS and PSS of each worker at the end of its loop (all "
-        "workers alive), from /proc/PID/smaps_rollup; bars: median over the runs, whiskers: "
+        "workers alive), from /proc/PID/smaps_rollup; t:N is threshold:N, off is disabled; "
+        "bars: median over the runs, whiskers: "
         f"min-max ({first.get('repeat', 1)} runs). Freeze: gc.collect(), gc.freeze(), then fork. "
         f"Source: {results.rel(results.memory.files)}. Machine: {machines(records)}."
     )
