@@ -63,6 +63,10 @@ def timeline_chart(results: ResultSet, out: Path) -> Drawn:
         for column, workload in enumerate(workloads):
             ax = axes[row][column]
             mine = [r for r in records if python_label(r) == python and _workload(r) == workload]
+            if not mine:
+                ax.text(0.5, 0.5, "not measured", ha="center", va="center", color="#888888",
+                        transform=ax.transAxes, fontsize=8)  # fmt: skip
+                ax.set_xticks([])
             for index, policy in enumerate(policy_order([r["policy"] for r in mine])):
                 record = next(r for r in mine if r["policy"] == policy)
                 timeline = record["rss_timeline"]
