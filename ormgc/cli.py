@@ -25,6 +25,7 @@ from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.worker.prefork import PREFORK_DOC
 
 
 def _shapes(args: argparse.Namespace) -> int:
@@ -32,6 +33,7 @@ def _shapes(args: argparse.Namespace) -> int:
         registry = dict(orm_fixtures.shapes(orm), **orm_fixtures.request_shapes(orm))
         for name in orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]:
             print(f"{orm:12} {name:18} {registry[name].doc}")
+        print(f"{orm:12} {orm_fixtures.PREFORK_SHAPE:18} {PREFORK_DOC}")
     return 0
 
 
@@ -155,8 +157,9 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         "report",
         help="a static HTML report with PNG charts from a results folder",
         description="Draw the charts (collections, time and GC share, threshold curve, pauses, "
-        "scaling, the published figures) from a results folder into index.html + PNGs; a kind "
-        "of result the folder lacks leaves its chart out with a note.",
+        "scaling, the published figures, memory over requests, prefork workers' memory) from a "
+        "results folder into index.html + PNGs; a kind of result the folder lacks leaves its "
+        "chart out with a note.",
     )
     report.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default %(default)s)"

@@ -22,6 +22,8 @@ from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.table import format_table
 from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
+from ormgc.worker.prefork import DEFAULT_WORKERS
+from ormgc.worker.timeline import DEFAULT_EVERY
 
 
 def row_counts(text: str) -> List[int]:
@@ -104,7 +106,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--shape",
         action="append",
-        help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
+        help="workload shape (repeatable, or 'all'; default seed_loop; 'prefork': W workers "
+        "serving the request loop, by name only); see 'ormgc shapes'",
     )
     run.add_argument(
         "--workload",
@@ -125,6 +128,21 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
     )
     run.add_argument(
+        "--timeline-every",
+        type=_positive_int,
+        default=DEFAULT_EVERY,
+        metavar="K",
+        help=f"request shapes: sample memory and the GC's counts every K requests into the "
+        f"record's rss_timeline (default {DEFAULT_EVERY})",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=DEFAULT_WORKERS,
+        metavar="W",
+        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS})",
+    )
+    run.add_argument(
         "--policy",
         action="append",
         help="GC policy: default, disabled, threshold:N, threshold:N,N1,N2, adaptive or "
@@ -136,7 +154,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--no-freeze",
         dest="freeze",
         action="store_false",
-        help="skip the seed's gc.collect(2) + gc.freeze() before measuring",
+        help="skip the seed's gc.collect(2) + gc.freeze() before measuring (prefork: before "
+        "forking)",
     )
     run.add_argument(
         "--python",
@@ -173,9 +192,9 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
     if not asked:
         return ["seed_loop"]
     if "all" in asked:
-        return list(known)
+        return list(known)  # not prefork: forking W workers is asked for by name
     for name in asked:
-        if name not in known:
+        if name not in known + (orm_fixtures.PREFORK_SHAPE,):
             raise UsageError(
                 f"unknown shape {name!r} for {orm}: choose from {', '.join(known)} or all"
             )
@@ -212,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}
     smallest = min(args.rows)
     for orm, names in shape_names.items():
-        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm])
+        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm]) - {"prefork"}
         if loads and args.load is not None and args.load > smallest:
             raise UsageError(f"--load {args.load} is more than --rows {smallest}")
         if len(loads) < len(names) and args.per_request > smallest:
@@ -235,6 +254,8 @@ def run(args: argparse.Namespace) -> int:
             args.profile,
             args.requests,
             args.per_request,
+            timeline_every=args.timeline_every,
+            workers=args.workers,
         )
         for orm in orms
         for rows in args.rows

@@ -27,6 +27,8 @@ CHARTS = [
     "scaling",
     "suite-overhead",
     "published",
+    "memory-over-requests",
+    "prefork-memory",
 ]
 
 

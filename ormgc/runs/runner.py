@@ -31,6 +31,8 @@ from ormgc.runs.paired import (
     widest_half_width,
 )
 from ormgc.worker.policies import Policy
+from ormgc.worker.prefork import DEFAULT_WORKERS
+from ormgc.worker.timeline import DEFAULT_EVERY
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
 _SPLIT_FIELDS = ("server_cpu_ms", "wait_ms")  # ormgc.worker.server_cpu
@@ -51,6 +53,8 @@ class Scenario(NamedTuple):
     requests: int = DEFAULT_REQUESTS  # request shapes only: how many requests,
     per_request: int = DEFAULT_PER_REQUEST  # and objects loaded by each
     workload: str = ""  # the user's workload (file.py:name or module:name) instead of a shape
+    timeline_every: int = DEFAULT_EVERY  # request shapes: requests between memory samples
+    workers: int = DEFAULT_WORKERS  # prefork: workers forked from the warmed-up parent
 
     def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
         spec = dict(self._asdict(), action=action)
@@ -177,6 +181,7 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
             "collections": run["collections"],
             "collected": run["collected"],
             "load_average": run.get("load_average"),
+            **({"workers_total": run["workers_total"]} if "workers_total" in run else {}),
         }
         for run in runs
     ]

@@ -26,7 +26,7 @@ ASV_LINK_MARK = "<!-- ormgc report link -->"
 
 def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
     """The charts in page order (imported late: matplotlib loads only for the report)."""
-    from ormgc.views import charts_curves, charts_versions
+    from ormgc.views import charts_curves, charts_memory, charts_versions
 
     return [
         charts_versions.collections_chart,
@@ -36,6 +36,8 @@ def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
         charts_curves.scaling_chart,
         charts_curves.overhead_chart,
         charts_curves.published_chart,
+        charts_memory.timeline_chart,
+        charts_memory.prefork_chart,
     ]
 
 

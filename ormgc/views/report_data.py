@@ -3,8 +3,9 @@
 ``pyperf/<machine>/<X.Y>.json`` (times) and ``<X.Y>.probe.json`` (GC counts, pauses),
 ``thresholds/<X.Y>.json`` (the threshold sweep), ``scaling/*.json`` (result sizes; and
 ``overhead-<orm>.json`` from scripts/bench_scaling_overhead.py), ``seed/vm.json`` (beside the
-published figures), and records of the exact (``exact/``) and paired (``paired/``) modes
-where present. A file that is there but unreadable stops the report with one line naming it.
+published figures), records of the exact (``exact/``) and paired (``paired/``) modes and the
+memory runs (``memory/``, scripts/memory_results.sh) where present. A file that is there but
+unreadable stops the report with one line naming it.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class ResultSet(NamedTuple):
     seed: Source
     exact: Source
     paired: Source
+    memory: Source  # request loops' rss_timeline and prefork's per-worker memory
 
     def rel(self, paths: Sequence[Path]) -> str:
         """Paths as the caption names them: relative to the results folder's parent."""
@@ -198,6 +200,7 @@ def load(root: Path) -> ResultSet:
         seed=_source([seed_file] if seed_file.exists() else []),
         exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
+        memory=_with_key(sorted((root / "memory").rglob("*.json")), "rss_timeline"),
     )
 
 

@@ -15,12 +15,21 @@ import platform
 import sys
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
+from orm_fixtures import (
+    PREFORK_SHAPE,
+    FixtureError,
+    mask_password,
+    open_fixture,
+    request_shapes,
+    shapes,
+)
 from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import Policy, parse_policy, prepare_heap
+from ormgc.worker.prefork import run_prefork
 from ormgc.worker.probe import Probe, gc_identity, interpreter_identity
 from ormgc.worker.requests import request_figures
 from ormgc.worker.server_cpu import ServerCpu
+from ormgc.worker.timeline import DEFAULT_EVERY, Timeline
 from ormgc.worker.workload import (
     WorkloadError,
     describe_error,
@@ -47,18 +56,28 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
     if spec["shape"] in request_shapes(spec["orm"]):
         shape = request_shapes(spec["orm"])[spec["shape"]]
+        timeline = Timeline(spec["requests"], spec.get("timeline_every") or DEFAULT_EVERY)
         loop = RequestLoop(
-            getattr(fixture, shape.opens), spec["rows"], spec["requests"], spec["per_request"]
+            getattr(fixture, shape.opens),
+            spec["rows"],
+            spec["requests"],
+            spec["per_request"],
+            timeline.sample,
+            timeline.every,
         )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         server.start()
-        with Probe() as probe:
+        probe = Probe()
+        timeline.attach(probe)
+        with probe:
             count = shape.run(loop, loop.per_request)
         extra["adaptive"] = policy.finish()
         server.stop()
+        timeline.close()
         extra.update(request_figures(loop.stamps, probe))
-        extra["per_request"] = loop.per_request
+        extra.update(per_request=loop.per_request, timeline_every=timeline.every)
+        extra["rss_timeline"] = timeline.records()
     else:
         shape = shapes(spec["orm"])[spec["shape"]]
         with getattr(fixture, shape.opens)() as handle:
@@ -126,6 +145,8 @@ def measure(spec: Dict[str, Any], stage: Stage = lambda where: None) -> Dict[str
     policy = parse_policy(spec["policy"])
     if spec.get("workload"):
         description, heap, probe, count, extra = _run_workload(spec, policy, stage)
+    elif spec.get("shape") == PREFORK_SHAPE:
+        description, heap, probe, count, extra = run_prefork(spec, policy)
     else:
         description, heap, probe, count, extra = _run_shape(spec, policy)
     record: Dict[str, Any] = {

@@ -127,6 +127,8 @@ class Probe:
         self._generations: List[int] = []
         self._collected = 0
         self._uncollectable = 0
+        self.candidates = 0  # 3.15's callbacks say how many objects each collection examined
+        self.has_candidates = False
 
     def _callback(self, phase: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter_ns()
@@ -137,6 +139,9 @@ class Probe:
             self._stops_ns.append(now)  # subtracted later: an int's cost depends on its value
             self._collected += info["collected"]
             self._uncollectable += info["uncollectable"]
+            if "candidates" in info:
+                self.candidates += info["candidates"]
+                self.has_candidates = True
 
     def __enter__(self) -> Probe:
         was_enabled = gc.isenabled()
