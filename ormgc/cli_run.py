@@ -129,7 +129,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--timeline-every",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_EVERY,
         metavar="K",
         help=f"request shapes: sample memory and the GC's counts every K requests into the "
@@ -137,7 +137,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_WORKERS,
         metavar="W",
         help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS})",
