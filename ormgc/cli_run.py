@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
-        interp = interp._replace(exact=exact_setup(args.exact))
+        interp = interp._replace(exact=exact_setup(args.exact, args.exact_gc))
     records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
     print(format_table(records))
     requests = format_requests(records)

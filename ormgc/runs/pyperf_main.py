@@ -175,7 +175,7 @@ def _manage_served(
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
     check_writable(files.pyperf)
     check_writable(files.probe)
-    exact = exact_setup(args.exact) if args.exact else None  # valgrind checked first
+    exact = exact_setup(args.exact, args.exact_gc) if args.exact else None  # valgrind checked first
     signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
