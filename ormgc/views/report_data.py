@@ -92,6 +92,7 @@ class ResultSet(NamedTuple):
     seed: Source
     exact: Source
     paired: Source
+    thresholds_exact: Source = Source([], [])  # nox -s thresholds-exact: the curve in instructions
 
     def rel(self, paths: Sequence[Path]) -> str:
         """Paths as the caption names them: relative to the results folder's parent."""
@@ -190,6 +191,9 @@ def load(root: Path) -> ResultSet:
         seed=_source([seed_file] if seed_file.exists() else []),
         exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
+        thresholds_exact=_with_key(
+            sorted((root / "thresholds" / "exact").glob("*.json")), "instructions"
+        ),
     )
 
 
