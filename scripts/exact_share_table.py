@@ -76,7 +76,9 @@ def main() -> int:
             records += [
                 record
                 for record in json.loads(path.read_text())
-                if (record["rows"], record["loaded"]) == size
+                if isinstance(record, dict)
+                and {"gc_share", "orm", "policy"} <= set(record)
+                and (record.get("rows"), record.get("loaded")) == size
             ]
     if not records:
         print(f"no ormgc run --exact records in {args.folder}", file=sys.stderr)
