@@ -19,12 +19,14 @@ from ormgc.results import write_atomic
 
 def table(records: list) -> str:
     first = records[0]
+    load = ", ".join(f"{value:.1f}" for value in first.get("load_average") or [])
     lines = [
         f"# Python {first['python']}'s own GC figures beside the probe's",
         "",
         f"Written by `python scripts/gc_reported_table.py` from `ormgc run` records (natively, "
         f"one fresh process each; {first['rows']:,} rows, {first['loaded']:,} loaded, freeze "
-        f"on; load average {first.get('load_average')}). Times are one run on a shared machine.",
+        f"on; load average {load or 'not recorded'}). Times are wall-clock, one run each on a "
+        "shared machine: the ratio is the figure to read, not the milliseconds.",
         "",
         "| ORM | policy | collections | probe pauses (ms) | collector's duration (ms) | "
         "duration / pause | max duration / max pause (ms) | candidates | gc.get_stats() agrees |",
