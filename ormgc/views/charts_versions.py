@@ -123,7 +123,8 @@ def _gc_share(results: ResultSet, version: str, orm: str, policy: str) -> Option
     ]
     if exact:  # the seed's size first, else the largest measured (exact runs are slow)
         best = max(exact, key=lambda r: (r.get("rows") == DEFAULT_ROWS, r.get("rows") or 0))
-        return best["gc_share"], None, None, "exact"
+        rows = best.get("rows") or DEFAULT_ROWS
+        return best["gc_share"], None, None, "exact" + f" at {rows:,} rows" * (rows != DEFAULT_ROWS)
     for record in results.paired.records:
         if (minor(record["python"]), record.get("orm"), record.get("shape")) != (
             version,
