@@ -184,7 +184,9 @@ def run_advise(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json, "advice")
     interp = interpreter(args.python, args.profile)
-    exact = advise.exact_interpreter(interp, getattr(args, "exact", None))
+    exact = advise.exact_interpreter(
+        interp, getattr(args, "exact", None), getattr(args, "exact_gc", "auto")
+    )
     budget = args.max_rounds or (
         advise.QUICK_MAX_ROUNDS if args.quick else advise.DEFAULT_MAX_ROUNDS
     )

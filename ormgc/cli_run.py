@@ -265,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json, "records")
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
-        interp = exact_interpreter(interp, args.exact)
+        interp = exact_interpreter(interp, args.exact, args.exact_gc)
     records = run_sweep(interp, scenarios, policies, repeat, baseline=baseline, precision=precision)
     print(format_table(records))
     requests = format_requests(records)

@@ -178,13 +178,15 @@ def _exact_counts(
     return counts
 
 
-def exact_interpreter(interp: Interpreter, mode: Optional[str]) -> Optional[Interpreter]:
+def exact_interpreter(
+    interp: Interpreter, mode: Optional[str], gc_method: str = "auto"
+) -> Optional[Interpreter]:
     """``interp`` set up for valgrind when ``--exact`` was given (and exact mode exists)."""
     if not mode:
         return None
     from ormgc.runs.valgrind import exact_interpreter as checked  # exact mode: ormgc run --exact
 
-    return checked(interp, mode)
+    return checked(interp, mode, gc_method)
 
 
 def split_by_freeze(

@@ -175,7 +175,9 @@ def _manage_served(
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
     check_writable(files.pyperf, "pyperf")
     check_writable(files.probe, "records")
-    exact = exact_interpreter(interpreter(None), args.exact) if args.exact else None  # first
+    exact = None  # valgrind checked before the first benchmark
+    if args.exact:
+        exact = exact_interpreter(interpreter(None), args.exact, args.exact_gc)
     signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))

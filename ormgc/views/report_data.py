@@ -94,6 +94,7 @@ class ResultSet(NamedTuple):
     exact: Source
     paired: Source
     memory: Source  # request loops' rss_timeline and prefork's per-worker memory
+    thresholds_exact: Source = Source([], [])  # nox -s thresholds-exact: the curve in instructions
 
     def rel(self, paths: Sequence[Path]) -> str:
         """Paths as the caption names them: relative to the results folder's parent."""
@@ -164,7 +165,7 @@ def _with_key(paths: Sequence[Path], key: str) -> Source:
     return Source(records, files)
 
 
-INPUTS = ("pyperf", "thresholds", "scaling", "seed", "exact", "paired")
+INPUTS = ("pyperf", "thresholds", "scaling", "seed", "exact", "paired", "memory")
 
 
 def inputs(root: Path) -> List[Path]:
@@ -201,6 +202,9 @@ def load(root: Path) -> ResultSet:
         exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
         memory=_with_key(sorted((root / "memory").rglob("*.json")), "rss_timeline"),
+        thresholds_exact=_with_key(
+            sorted((root / "thresholds" / "exact").glob("*.json")), "instructions"
+        ),
     )
 
 
