@@ -90,6 +90,27 @@ def thresholds(session: nox.Session) -> None:
                     "--repeat", "3", "--json", output)  # fmt: skip
 
 
+# The same curve in instructions (results/thresholds/exact/<X.Y>-r5000.json): exact and
+# deterministic, one run per policy under callgrind, so at 5,000 rows with 1,000 loaded (~20 s
+# a run here, ~25 min for every Python) and up to 50,000, beyond which this size collects once.
+EXACT_SWEEP_ROWS = 5000
+EXACT_SWEEP = ["disabled"] + [
+    f"threshold:{n}" for n in (700, 1000, 2000, 5000, 10_000, 20_000, 50_000)
+]
+
+
+@nox.session(python=False, name="thresholds-exact")
+def thresholds_exact(session: nox.Session) -> None:
+    """The threshold sweep in instructions, under valgrind: results/thresholds/exact/."""
+    versions = session.posargs or PYTHONS
+    policies = [arg for policy in EXACT_SWEEP for arg in ("--policy", policy)]
+    os.makedirs("results/thresholds/exact", exist_ok=True)
+    for version in versions:
+        output = f"results/thresholds/exact/{version}-r{EXACT_SWEEP_ROWS}.json"
+        session.run(sys.executable, "-m", "ormgc", "run", "--exact", "--python", version,
+                    "--rows", str(EXACT_SWEEP_ROWS), *policies, "--json", output)  # fmt: skip
+
+
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
     """Draw the report (index.html + PNG charts) from results/ into results/report/."""

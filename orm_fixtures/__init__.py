@@ -25,11 +25,14 @@ SHAPE_NAMES = {
     "django": ("seed_loop", "list_slice", "iterator", "select_related", "values", "values_list"),
 }
 # Request loops (orm_fixtures.request_loop): many small loads, each leaving cyclic garbage.
+# trash_loop (orm_fixtures.trash_loop) is the reference: known garbage, no database work.
 REQUEST_SHAPE_NAMES = {
-    "sqlalchemy": ("request_loop",),
-    "mongoengine": ("request_loop",),
-    "django": (),  # not yet: Django's ORM joined after the request loop
+    "sqlalchemy": ("request_loop", "trash_loop"),
+    "mongoengine": ("request_loop", "trash_loop"),
+    "django": ("request_loop", "trash_loop"),
 }
+# Pre-forked workers serving each ORM's request loop (ormgc.worker.prefork); not in "all".
+PREFORK_SHAPE = "prefork"
 
 __all__ = [
     "DEFAULT_DB",
@@ -38,6 +41,7 @@ __all__ = [
     "DEFAULT_SEED",
     "FixtureError",
     "ORMS",
+    "PREFORK_SHAPE",
     "REQUEST_SHAPE_NAMES",
     "SCHEMA_VERSION",
     "SHAPE_NAMES",
@@ -119,13 +123,21 @@ def shapes(orm: str) -> Dict[str, Shape]:
 
 def request_shapes(orm: str) -> Dict[str, Shape]:
     """The request-loop shapes of ``orm`` by name (see ``orm_fixtures.request_loop``)."""
+    from .trash_loop import TRASH_SHAPES
+
+    return {**_orm_request_shapes(orm), **TRASH_SHAPES}
+
+
+def _orm_request_shapes(orm: str) -> Dict[str, Shape]:
     _check_orm(orm)
-    if not REQUEST_SHAPE_NAMES[orm]:
-        return {}  # and no import: a Django worker must not load SQLAlchemy (see django_fixture)
     if orm == "mongoengine":
         from .mongoengine_shapes import REQUEST_SHAPES as MONGOENGINE_REQUEST_SHAPES
 
         return MONGOENGINE_REQUEST_SHAPES
+    if orm == "django":  # a Django worker must not load SQLAlchemy (see django_fixture)
+        from .django_shapes import REQUEST_SHAPES as DJANGO_REQUEST_SHAPES
+
+        return DJANGO_REQUEST_SHAPES
     from .sqlalchemy_shapes import REQUEST_SHAPES
 
     return REQUEST_SHAPES

@@ -114,7 +114,11 @@ def cached_dir(root: Path, build: Callable[[Path], str], notice: str, what: str)
 
 def run_step(step: list, what: str) -> None:
     """Run one build command; FixtureError with its last line of errors if it fails."""
-    done = subprocess.run(step, capture_output=True, text=True)
+    try:
+        done = subprocess.run(step, capture_output=True, text=True)
+    except OSError as exc:
+        failed = f"could not install {what}: {step[0]} does not run ({exc.strerror})"
+        raise FixtureError(failed) from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise FixtureError(f"could not install {what}: {last}")
@@ -129,6 +133,8 @@ def cached_venv(root: Path, base_python: str, requirements: Path, notice: str, w
 
     def build(root: Path) -> str:
         run_step([base_python, "-m", "venv", "--clear", str(root)], what)
+        if not (root / "bin" / "python").exists():  # it answered like Python, made no venv
+            raise FixtureError(f"could not install {what}: {base_python} -m venv made no venv")
         pip = [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
         run_step(pip + ["--disable-pip-version-check", "-r", str(requirements)], what)
         return requirements.read_text()

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from .django_models import Child, Entry
+from .request_loop import RequestLoop
 from .shapes import Shape, check_loaded, register
 
 SHAPES: Dict[str, Shape] = {}
+REQUEST_SHAPES: Dict[str, Shape] = {}
 CHUNK_SIZE = 1_000  # rows per fetch for the streaming shape, as SQLAlchemy's yield_per
 
 
@@ -66,3 +68,30 @@ def values(alias: str, load: int) -> List[Any]:
 def values_list(alias: str, load: int) -> List[Any]:
     """Tuples, no model instances: Entry.objects.values_list()[:N]."""
     return check_loaded(list(Entry.objects.using(alias).values_list()[:load]), load)
+
+
+@register(REQUEST_SHAPES, opens="database")
+def request_loop(loop: RequestLoop, per_request: int) -> int:
+    """R requests: M children each, parent and its children prefetched, touched, dropped."""
+    # As select_related above: each child's Parent points back at its prefetched children,
+    # so every request leaves child -> parent -> children -> child cycles behind.
+    total = 0
+    for request in range(loop.requests):
+        loop.stamp(request)
+        first_id = loop.first_row(request) + 1  # child ids start at 1
+        with loop.open_session() as alias:
+            children = list(
+                Child.objects.using(alias)
+                .select_related("parent")
+                .prefetch_related("parent__children")
+                .filter(id__gte=first_id)
+                .order_by("id")[:per_request]
+            )
+        touched = 0
+        for child in children:  # what a handler renders: fields and relationships
+            touched += child.some_random_number + child.created_date.day
+            touched += len(child.parent.name) + len(child.parent.children.all())
+        total += len(check_loaded(children, per_request)) if touched else 0
+        del children, child
+    loop.stamp(loop.requests)
+    return total

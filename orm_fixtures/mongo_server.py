@@ -84,7 +84,7 @@ def _pinned_port() -> Optional[int]:
     text = os.environ.get(PORT_ENV)
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:  # not "²"
         raise FixtureError(f"{PORT_ENV}={text!r} is not a port number (1-65535)")
     return int(text)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 DEFAULT_REQUESTS = 200
 DEFAULT_PER_REQUEST = 100
@@ -22,10 +22,21 @@ class RequestLoop:
     time (perf_counter_ns) and, last, the end of the loop. An ``array`` is not tracked by the
     GC and is allocated before measuring, so stamping adds no GC-tracked objects."""
 
-    def __init__(self, open_session: Callable[[], Any], rows: int, requests: int, per_request: int):
+    def __init__(
+        self,
+        open_session: Callable[[], Any],
+        rows: int,
+        requests: int,
+        per_request: int,
+        sample: Optional[Callable[[int], None]] = None,
+        every: int = 0,
+    ):
         if per_request > rows:
             raise ValueError(f"{per_request} objects per request, but only {rows} rows")
         self.open_session = open_session
+        # Memory over time (ormgc.worker.timeline): ``sample(request)`` every ``every``
+        # requests and at the end of the loop.
+        self.sample, self.every = sample, every
         self.rows, self.requests, self.per_request = rows, requests, per_request
         self.stamps = array("q", bytes(8 * (requests + 1)))
         self._windows = rows - per_request + 1
@@ -36,3 +47,5 @@ class RequestLoop:
 
     def stamp(self, index: int) -> None:
         self.stamps[index] = time.perf_counter_ns()
+        if self.sample is not None and (index % self.every == 0 or index == self.requests):
+            self.sample(index)

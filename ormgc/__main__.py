@@ -1,5 +1,5 @@
 import sys
 
-from ormgc.cli import main
+from ormgc.console import main
 
 sys.exit(main())

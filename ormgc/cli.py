@@ -19,6 +19,7 @@ from orm_fixtures import FixtureError
 from ormgc.cli_advise import add_advise, run_advise
 from ormgc.cli_publish import add_publish, run_pins, run_site
 from ormgc.cli_run import add_run, run
+from ormgc.console import INTERRUPTED
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic
 from ormgc.runs.debian_python import INSTALLABLE
@@ -26,6 +27,7 @@ from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
 from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.worker.prefork import PREFORK_DOC
 
 
 def _shapes(args: argparse.Namespace) -> int:
@@ -33,6 +35,7 @@ def _shapes(args: argparse.Namespace) -> int:
         registry = dict(orm_fixtures.shapes(orm), **orm_fixtures.request_shapes(orm))
         for name in orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]:
             print(f"{orm:12} {name:18} {registry[name].doc}")
+        print(f"{orm:12} {orm_fixtures.PREFORK_SHAPE:18} {PREFORK_DOC}")
     return 0
 
 
@@ -89,7 +92,7 @@ def _compare(args: argparse.Namespace) -> int:
     machine = pick_machine(args.results, args.machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
-    check_writable(output)
+    check_writable(output, "comparison")
     document = markdown(loaded, machine)
     write_atomic(output, lambda out: out.write(document))
     print(document, end="")
@@ -128,10 +131,16 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     _need("matplotlib", "charts", "ormgc report")
-    from ormgc.views.report import Missing, build, link_from_asv_site  # matplotlib: late
+    from ormgc.views.report import (  # matplotlib: late
+        Missing,
+        build,
+        check_asv_site,
+        link_from_asv_site,
+    )
 
     output, asv_link = args.output, None
     if args.asv_site is not None:
+        check_asv_site(args.asv_site)  # before anything is made
         output = output or args.asv_site / "report"
         asv_link = os.path.relpath(args.asv_site / "index.html", output)
     output = output or args.results / "report"
@@ -150,8 +159,9 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         "report",
         help="a static HTML report with PNG charts from a results folder",
         description="Draw the charts (collections, time and GC share, threshold curve, pauses, "
-        "scaling, the published figures) from a results folder into index.html + PNGs; a kind "
-        "of result the folder lacks leaves its chart out with a note.",
+        "scaling, the published figures, memory over requests, prefork workers' memory) from a "
+        "results folder into index.html + PNGs; a kind of result the folder lacks leaves its "
+        "chart out with a note.",
     )
     report.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default %(default)s)"
@@ -238,5 +248,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"ormgc: error: {exc}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
-        print("ormgc: interrupted; no result written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130

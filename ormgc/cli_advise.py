@@ -4,35 +4,31 @@ ormgc.views.advice)."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.cli_run import add_precision_arguments
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs import advise
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.runs.workloads import workload_scenarios
-from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, format_advice, recommend
-from ormgc.views.stats import paired_ratio, versus
+from ormgc.views.advice import Bounds
+from ormgc.views.advice_document import build_advice, enough
+from ormgc.views.advice_file import read_advice_file
+from ormgc.views.advice_table import format_advice
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument
 except ImportError:  # pragma: no cover
     add_exact_argument = None
-
-
-def _whole(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _percent(low: float, high: float):  # type: ignore[no-untyped-def]
@@ -77,13 +73,13 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         "--shape", default="seed_loop", help="built-in workload (default seed_loop; request_loop)"
     )
     parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
-    parser.add_argument("--rows", type=_whole, default=DEFAULT_ROWS, help="dataset rows")
-    parser.add_argument("--load", type=_whole, default=DEFAULT_LOAD, help="objects loaded")
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="dataset rows")
+    parser.add_argument("--load", type=positive_int, default=DEFAULT_LOAD, help="objects loaded")
     parser.add_argument(
-        "--requests", type=_whole, default=DEFAULT_REQUESTS, help="request loop: requests"
+        "--requests", type=positive_int, default=DEFAULT_REQUESTS, help="request loop: requests"
     )
     parser.add_argument(
-        "--per-request", type=_whole, default=DEFAULT_PER_REQUEST, help="objects per request"
+        "--per-request", type=positive_int, default=DEFAULT_PER_REQUEST, help="objects per request"
     )
     parser.add_argument(
         "--policy",
@@ -104,7 +100,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=_whole,
+        type=positive_int,
         help=f"rounds (default {advise.DEFAULT_REPEAT}; --quick {advise.QUICK_REPEAT})",
     )
     parser.add_argument(
@@ -127,6 +123,17 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         default=None,
         metavar="MS|none",
         help="worst GC pause allowed (wall-clock), per request for request loops (default none)",
+    )
+    parser.add_argument(
+        "--allow-disabled",
+        action="store_true",
+        help="let the advice be gc.disable() (disabled is otherwise only the floor to compare "
+        "with: no reference cycle the program makes would ever be freed)",
+    )
+    add_precision_arguments(
+        parser,
+        f"rounds to spend at most on a significant choice (and --precision): default "
+        f"{advise.DEFAULT_MAX_ROUNDS}, --quick {advise.QUICK_MAX_ROUNDS}",
     )
     parser.add_argument(
         "--from",
@@ -167,71 +174,26 @@ def _scenario(args: argparse.Namespace) -> Scenario:
     )  # fmt: skip
 
 
-def build_advice(records: List[Dict[str, Any]], bounds: Bounds, repeat: int) -> Dict[str, Any]:
-    """The advice document (``--json``): recommended setting, bounds, flattening, table."""
-    rows = assess(records, bounds)
-    chosen = recommend(rows, bounds)
-    first = records[0]
-    libraries = first.get("libraries") or {first["orm"]: first.get("orm_version")}
-    versions = ", ".join(f"{name} {version}" for name, version in libraries.items() if name)
-    interp = f"Python {first['python']} ({first['python_build']})" + (
-        f", {versions}" if versions else ""
-    )
-    workload = first.get("workload") or f"{first['orm']} {first['shape']}"
-    code = code_lines(chosen["policy"], chosen["freeze"], chosen["gc_threshold"])
-    return {
-        "recommended": {
-            "policy": chosen["policy"],
-            "freeze": chosen["freeze"],
-            "run": "ormgc run --policy default --policy "
-            + chosen["policy"]
-            + ("" if chosen["freeze"] else " --no-freeze"),
-            "python": first["python"],
-            "reason": chosen["reason"],
-            "code": code,
-            "figures": {k: v for k, v in chosen.items() if k not in ("reason", "excluded_by")},
-        },
-        "interpreter": interp,
-        "workload": workload,
-        "requests": "request_ms" in first,
-        "repeat": repeat,
-        "exact": any(record.get("gc_share") is not None for record in records),
-        "bounds": bounds._asdict(),
-        "flattens_at": flattens_at(rows, chosen["freeze"]),
-        "freeze_alone": _freeze_alone(records),
-        "code": code,
-        "table": rows,
-        "records": records,
-    }
-
-
-def _freeze_alone(records: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """What gc.collect(2) + gc.freeze() alone does: default with it over default without,
-    CPU time paired round by round (None unless both were swept)."""
-    defaults = {r["freeze"]: r for r in records if r["policy"] == "default"}
-    if len(defaults) < 2:
-        return None
-    ratio, ci95 = paired_ratio(
-        [run["cpu_ms"] for run in defaults[True]["runs"]],
-        [run["cpu_ms"] for run in defaults[False]["runs"]],
-    )
-    return versus("default freeze=off", ratio, ci95)
-
-
 def run_advise(args: argparse.Namespace) -> int:
-    bounds = Bounds(args.min_win, args.max_memory_growth, args.max_pause)
+    bounds = Bounds(args.min_win, args.max_memory_growth, args.max_pause, args.allow_disabled)
     if args.records_from is not None:
         return _judge_again(args, bounds)
     cells = advise.grid_cells(advise.grid_policies(args.quick, args.policy), args.freeze)
     scenario = _scenario(args)
     repeat = args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "advice")
     interp = interpreter(args.python, args.profile)
-    exact = advise.exact_interpreter(interp, getattr(args, "exact", None))
-    records = advise.sweep(interp, scenario, cells, repeat, _progress, exact)
-    advice = build_advice(records, bounds, repeat)
-    advice["recommended"]["run"] += _run_options(args)
+    exact = advise.exact_interpreter(
+        interp, getattr(args, "exact", None), getattr(args, "exact_gc", "auto")
+    )
+    budget = args.max_rounds or (
+        advise.QUICK_MAX_ROUNDS if args.quick else advise.DEFAULT_MAX_ROUNDS
+    )
+    stop = enough(bounds, args.precision)
+    records = advise.sweep(interp, scenario, cells, repeat, _progress, exact, stop, budget)
+    advice = build_advice(records, bounds, records[0]["repeat"], budget, args.precision)
+    advice["recommended"]["run"] += _run_options(args, advice["repeat"])
     print(format_advice(advice))
     if args.json is not None:
         write_json_atomic(args.json, advice)
@@ -241,16 +203,10 @@ def run_advise(args: argparse.Namespace) -> int:
 
 def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
     """``--from``: the advice on an earlier sweep's records under these bounds."""
-    try:
-        earlier = json.loads(args.records_from.read_text())
-        records, repeat, run = earlier["records"], earlier["repeat"], earlier["recommended"]["run"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"--from {args.records_from}: not an ormgc advise --json file ({exc})"
-        ) from None
+    records, repeat, run, earlier_max_rounds = read_advice_file(args.records_from)
     if args.json is not None:
-        check_writable(args.json)
-    advice = build_advice(records, bounds, repeat)
+        check_writable(args.json, "advice")
+    advice = build_advice(records, bounds, repeat, earlier_max_rounds, args.precision)
     advice["recommended"]["run"] += _options_of(run)
     print(format_advice(advice))
     if args.json is not None:
@@ -271,7 +227,7 @@ def _options_of(run: str) -> str:
     return "".join(" " + word for word in kept)
 
 
-def _run_options(args: argparse.Namespace) -> str:
+def _run_options(args: argparse.Namespace, rounds: int) -> str:
     """The rest of the ``ormgc run`` command that measures the recommended setting again."""
     if args.workload:
         parts = [f"--workload {args.workload}"] + ([f"--orm {args.orm}"] if args.orm else [])
@@ -289,9 +245,7 @@ def _run_options(args: argparse.Namespace) -> str:
         parts.append(f"--db {args.db}")
     if args.python:
         parts.append(f"--python {args.python}")
-    parts.append(
-        f"--repeat {args.repeat or (advise.QUICK_REPEAT if args.quick else advise.DEFAULT_REPEAT)}"
-    )
+    parts.append(f"--repeat {rounds}")
     return " " + " ".join(parts)
 
 

@@ -3,36 +3,67 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
-from ormgc.runs.paired import choose_baseline
+from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import exact_setup
+from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.table import format_table
 from ormgc.views.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
+from ormgc.worker.prefork import DEFAULT_WORKERS
+from ormgc.worker.timeline import DEFAULT_EVERY
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def _row_counts(text: str) -> List[int]:
+def row_counts(text: str) -> List[int]:
     """``100000`` or a comma-separated list of sizes, ``1000,10000,100000,1000000``."""
-    sizes = [_positive_int(part.strip().replace("_", "")) for part in text.split(",")]
+    sizes = [positive_int(part.strip().replace("_", "")) for part in text.split(",")]
     return list(dict.fromkeys(sizes))
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"need a percentage above 0 and below 100, got {text!r}")
+    return value
+
+
+def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: str = "") -> None:
+    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
+    parser.add_argument(
+        "--precision",
+        type=_percent,
+        metavar="PCT",
+        help="add interleaved rounds until every CPU ratio's 95%% interval is within "
+        "+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: "
+        f"ormgc run's {PRECISION_START}, or --repeat)",
+    )
+    parser.add_argument(
+        "--max-rounds",
+        type=positive_int,
+        help=max_rounds_help or f"--precision's budget of rounds (default {DEFAULT_MAX_ROUNDS})",
+    )
+
+
+def precision_of(args: argparse.Namespace) -> Optional[Precision]:
+    """The ``--precision`` goal, or None."""
+    if args.precision is None:
+        return None
+    return Precision(args.precision, args.max_rounds or DEFAULT_MAX_ROUNDS)
 
 
 def add_run(commands: argparse._SubParsersAction) -> None:
@@ -61,21 +92,22 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rows",
-        type=_row_counts,
+        type=row_counts,
         default=[DEFAULT_ROWS],
         help=f"rows in the dataset, or a comma-separated list of sizes to measure each "
         f"(result-size scaling: 1000,10000,100000,1000000); default {DEFAULT_ROWS}",
     )
     run.add_argument(
         "--load",
-        type=_positive_int,
+        type=positive_int,
         help=f"objects the query loads (default: a fifth of --rows, as the seed's "
         f"{DEFAULT_LOAD} of {DEFAULT_ROWS})",
     )
     run.add_argument(
         "--shape",
         action="append",
-        help="workload shape (repeatable, or 'all'; default seed_loop); see 'ormgc shapes'",
+        help="workload shape (repeatable, or 'all'; default seed_loop; 'prefork': W workers "
+        "serving the request loop, by name only); see 'ormgc shapes'",
     )
     run.add_argument(
         "--workload",
@@ -85,15 +117,30 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--requests",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_REQUESTS,
         help=f"request shapes: requests per run (default {DEFAULT_REQUESTS})",
     )
     run.add_argument(
         "--per-request",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_PER_REQUEST,
         help=f"request shapes: objects each request loads (default {DEFAULT_PER_REQUEST})",
+    )
+    run.add_argument(
+        "--timeline-every",
+        type=positive_int,
+        default=DEFAULT_EVERY,
+        metavar="K",
+        help=f"request shapes: sample memory and the GC's counts every K requests into the "
+        f"record's rss_timeline (default {DEFAULT_EVERY})",
+    )
+    run.add_argument(
+        "--workers",
+        type=positive_int,
+        default=DEFAULT_WORKERS,
+        metavar="W",
+        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS})",
     )
     run.add_argument(
         "--policy",
@@ -107,7 +154,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--no-freeze",
         dest="freeze",
         action="store_false",
-        help="skip the seed's gc.collect(2) + gc.freeze() before measuring",
+        help="skip the seed's gc.collect(2) + gc.freeze() before measuring (prefork: before "
+        "forking)",
     )
     run.add_argument(
         "--python",
@@ -122,7 +170,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="rounds: every policy once per round, interleaved, the order rotated each round, "
         "each run a fresh process; medians and paired ratios reported (default 1)",
@@ -133,6 +181,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help="policy the others' wall and CPU times are divided by, with 95%% intervals over "
         "the rounds (default: default, when the run measures it)",
     )
+    add_precision_arguments(run)
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
@@ -143,9 +192,9 @@ def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
     if not asked:
         return ["seed_loop"]
     if "all" in asked:
-        return list(known)
+        return list(known)  # not prefork: forking W workers is asked for by name
     for name in asked:
-        if name not in known:
+        if name not in known + (orm_fixtures.PREFORK_SHAPE,):
             raise UsageError(
                 f"unknown shape {name!r} for {orm}: choose from {', '.join(known)} or all"
             )
@@ -156,12 +205,17 @@ def _run_workload(args: argparse.Namespace) -> int:
     if args.shape:
         raise UsageError("--workload replaces --shape: give one or the other")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
+    if args.precision is not None and choose_baseline(None, policies) is None:
+        raise UsageError("--precision compares with a baseline: add --policy default")
     scenarios = workload_scenarios(
         args.workload, list(dict.fromkeys(args.orm or [])), args.db or [], args.freeze, args.profile
     )
     if args.json is not None:
-        check_writable(args.json)
-    records = run_sweep(interpreter(args.python, args.profile), scenarios, policies, args.repeat)
+        check_writable(args.json, "records")
+    precision = precision_of(args)
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
+    interp = interpreter(args.python, args.profile)
+    records = run_sweep(interp, scenarios, policies, repeat, precision=precision)
     print(format_workloads(records))
     if args.json is not None:
         write_json_atomic(args.json, records)
@@ -177,13 +231,17 @@ def run(args: argparse.Namespace) -> int:
     shape_names = {orm: _shapes_for(orm, args.shape) for orm in orms}
     smallest = min(args.rows)
     for orm, names in shape_names.items():
-        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm])
+        loads = set(names) - set(orm_fixtures.REQUEST_SHAPE_NAMES[orm]) - {"prefork"}
         if loads and args.load is not None and args.load > smallest:
             raise UsageError(f"--load {args.load} is more than --rows {smallest}")
         if len(loads) < len(names) and args.per_request > smallest:
             raise UsageError(f"--per-request {args.per_request} is more than --rows {smallest}")
     policies = parse_policies(args.policy or list(DEFAULT_SWEEP))
     baseline = choose_baseline(args.baseline, policies)
+    precision = precision_of(args)
+    if precision and baseline is None:
+        raise UsageError("--precision compares with a baseline: add --policy default or --baseline")
+    repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
     scenarios = [
         Scenario(
             orm,
@@ -196,17 +254,19 @@ def run(args: argparse.Namespace) -> int:
             args.profile,
             args.requests,
             args.per_request,
+            timeline_every=args.timeline_every,
+            workers=args.workers,
         )
         for orm in orms
         for rows in args.rows
         for shape in shape_names[orm]
     ]
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "records")
     interp = interpreter(args.python, args.profile)
     if args.exact:  # valgrind and the marks checked before the first measurement
-        interp = interp._replace(exact=exact_setup(args.exact))
-    records = run_sweep(interp, scenarios, policies, args.repeat, baseline=baseline)
+        interp = exact_interpreter(interp, args.exact, args.exact_gc)
+    records = run_sweep(interp, scenarios, policies, repeat, baseline=baseline, precision=precision)
     print(format_table(records))
     requests = format_requests(records)
     if requests:

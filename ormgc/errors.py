@@ -1,7 +1,11 @@
 """Errors the CLI turns into one line and a non-zero exit (never a traceback)."""
 
 import argparse
+import re
 from typing import NoReturn
+
+# ASCII digits only (str.isdigit() and int() also take '²' or '٣'), and few enough for int().
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}\Z")
 
 
 class OrmGcError(Exception):
@@ -21,6 +25,13 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 in ASCII digits, else one line."""
+    if not _WHOLE_NUMBER.match(text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def interrupt(signum: int, frame: object) -> NoReturn:

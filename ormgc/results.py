@@ -15,7 +15,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, TextIO
+from typing import Any, Callable, Dict, NamedTuple, TextIO
 
 from ormgc.errors import UsageError
 
@@ -65,11 +65,50 @@ def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
         raise
 
 
-def check_writable(path: Path) -> None:
-    """Fail before any work if ``path`` cannot be written (so nothing is half-done)."""
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _records(text: str) -> bool:
+    data = _json(text)
+    return isinstance(data, list) and all(isinstance(r, dict) and "policy" in r for r in data)
+
+
+def _json_with(*keys: str) -> Callable[[str], bool]:
+    return lambda text: isinstance(data := _json(text), dict) and all(k in data for k in keys)
+
+
+# What each kind of file ormgc writes looks like: only such a file is replaced (check_writable).
+KINDS: Dict[str, Callable[[str], bool]] = {
+    "records": _records,  # ormgc run --json, <python>.probe.json
+    "advice": _json_with("records", "recommended"),  # ormgc advise --json
+    "pyperf": _json_with("benchmarks"),  # <python>.json, pyperf's format
+    "comparison": lambda text: text.startswith("# GC cost across Python versions"),
+    "overhead": _json_with("sizes"),  # scripts/bench_scaling_overhead.py
+}
+
+
+def check_writable(path: Path, kind: str) -> None:
+    """Fail before any work if ``path`` cannot be written (so nothing is half-done), or if it
+    holds something other than the ``kind`` of file ormgc writes there (never replaced)."""
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a directory")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UsageError(f"refusing to replace {path}: not a plain file")
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if text is None or (text.strip() and not KINDS[kind](text)):
+            raise UsageError(
+                f"refusing to replace {path}: not an ormgc {kind} file "
+                "(remove it or choose another name)"
+            )
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: no directory {parent}")
     try:  # the real test: permissions alone say little to root or on special file systems

@@ -93,7 +93,7 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(size) for size in args.rows.split(",")]
     if args.json is not None:
-        check_writable(args.json)
+        check_writable(args.json, "overhead")
     figures: List[Dict[str, Any]] = []
     print(
         "rows     loaded  build s  build cpu s  build us/row  query ms  collections  "

@@ -4,6 +4,8 @@ Reads the ``ormgc run --exact --json`` files in ``results/exact/`` (every ``*.js
 ``determinism.json``; only records of the seed's size, 100,000 rows with 20,000 loaded) and
 writes ``results/exact/gc-share.md``: a row per (ORM, policy), a column per Python, each cell
 the collector's share of the query's instructions, the instructions and the collections.
+``--rows N`` takes the records of N rows (a fifth loaded) instead and writes
+``gc-share-rN.md`` (``scripts/exact_figures.sh``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _key(python: str) -> Tuple[int, ...]:
     return tuple(int(part) for part in python.split("."))
 
 
-def table(records: List[Dict[str, Any]]) -> str:
+def table(records: List[Dict[str, Any]], rows: int = DEFAULT_ROWS) -> str:
     cells: Dict[Tuple[str, str, str], Dict[str, Any]] = {}
     for record in records:
         minor = ".".join(record["python"].split(".")[:2])
@@ -35,9 +37,13 @@ def table(records: List[Dict[str, Any]]) -> str:
     lines = [
         "# GC share of the seed query's instructions (exact, under callgrind)",
         "",
-        "Written by `python scripts/exact_share_table.py` from the `ormgc run --exact` records in"
+        "Written by `python scripts/exact_share_table.py"
+        + ("`" if rows == DEFAULT_ROWS else f" --rows {rows}` (a fifth loaded)")
+        + " from the `ormgc run --exact` records in"
         " this folder. Cell: the collector's share of the query's instructions (gc_share), then"
-        " the query's instructions in millions and the collections. Instructions, not time.",
+        " the query's instructions in millions and the collections. Instructions, not time."
+        " Marked (cb.): the collector counted between gc.callbacks (a build without its symbol,"
+        " docs/explanation/exact-without-symbols.md), else by its C function.",
         "",
         "| ORM | policy | " + " | ".join(f"Python {python}" for python in pythons) + " |",
         "|---|---|" + "---|" * len(pythons),
@@ -52,6 +58,7 @@ def table(records: List[Dict[str, Any]]) -> str:
                     if record is None
                     else f"{record['gc_share']:.1%} ({record['instructions'] / 1e6:,.0f}M,"
                     f" {record['collections_total']} coll.)"
+                    + (" (cb.)" if record.get("gc_method") == "callbacks" else "")
                 )
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
@@ -60,20 +67,25 @@ def table(records: List[Dict[str, Any]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=Path("results/exact"))
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="a fifth loaded")
     args = parser.parse_args()
+    size = (args.rows, DEFAULT_LOAD if args.rows == DEFAULT_ROWS else args.rows // 5)
     records = []
     for path in sorted(args.folder.glob("*.json")):
-        if path.name != "determinism.json":
+        if path.name not in ("determinism.json", "agreement.json"):
             records += [
                 record
                 for record in json.loads(path.read_text())
-                if (record["rows"], record["loaded"]) == (DEFAULT_ROWS, DEFAULT_LOAD)
+                if isinstance(record, dict)
+                and {"gc_share", "orm", "policy"} <= set(record)
+                and (record.get("rows"), record.get("loaded")) == size
             ]
     if not records:
         print(f"no ormgc run --exact records in {args.folder}", file=sys.stderr)
         return 1
-    document = table(records)
-    write_atomic(args.folder / "gc-share.md", lambda out: out.write(document))
+    document = table(records, args.rows)
+    name = "gc-share.md" if args.rows == DEFAULT_ROWS else f"gc-share-r{args.rows}.md"
+    write_atomic(args.folder / name, lambda out: out.write(document))
     print(document, end="")
     return 0
 

@@ -208,11 +208,11 @@ def test_overhead_script_reports_its_cost_model() -> None:
     assert "collections (0 threshold changes)" in done.stdout  # steady garbage: stays at 700
 
 
-def test_readme_example_installs_and_restores(restore_gc: None) -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_docs_example_installs_and_restores(restore_gc: None) -> None:
+    page = (ROOT / "docs" / "explanation" / "gc-policies.md").read_text()
     (block,) = [
         code
-        for code in re.findall(r"```python\n(.*?)```", readme, re.S)
+        for code in re.findall(r"```python\n(.*?)```", page, re.S)
         if code.startswith("from ormgc import adaptive")
     ]
     gc.set_threshold(700, 10, 10)

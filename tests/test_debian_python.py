@@ -162,6 +162,6 @@ def test_uv_managed_pythons_are_found(tmp_path: Path, monkeypatch: pytest.Monkey
     assert distribution(str(bin_dir.parent)) == "uv (python-build-standalone)"
 
 
-def test_readme_install_command_is_the_cli(cache: Path) -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert "ormgc pythons --install 3.14 3.15" in readme
+def test_docs_install_command_is_the_cli(cache: Path) -> None:
+    page = (ROOT / "docs" / "how-to" / "pythons.md").read_text()
+    assert "ormgc pythons --install 3.14 3.15" in page

@@ -55,8 +55,8 @@ def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None
     """Identical counts over fresh runs: tests/test_scripts.py (bench_exact_determinism)."""
     out = tmp_path / "exact.json"
     done = ormgc(
-        "run", "--exact", *SMALL, "--policy", "default", "--policy", "disabled",
-        "--json", str(out), cache_dir=shared_cache,
+        "run", "--exact", "--exact-gc", "callbacks", *SMALL, "--policy", "default",
+        "--policy", "disabled", "--json", str(out), cache_dir=shared_cache,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     default, disabled = json.loads(out.read_text())
@@ -67,6 +67,9 @@ def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None
     assert default["collections_total"] > 0 and default["gc_function"]
     assert 0 < default["gc_instructions"] < default["instructions"]
     assert default["gc_share"] == default["gc_instructions"] / default["instructions"]
+    # Both methods on a build with symbols: the callbacks' count agrees with the symbol's
+    assert default["gc_method"] == "callbacks" and default["gc_callbacks_slice"] > 0
+    assert abs(default["gc_instructions"] / default["gc_instructions_symbol"] - 1) < 0.005
     assert disabled["gc_instructions"] == 0 and disabled["gc_function"] is None
     assert disabled["instructions"] < default["instructions"]  # the collector's work is gone
     assert "gc share" in done.stdout and f"{default['instructions']:,}" in done.stdout

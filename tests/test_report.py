@@ -27,6 +27,8 @@ CHARTS = [
     "scaling",
     "suite-overhead",
     "published",
+    "memory-over-requests",
+    "prefork-memory",
 ]
 
 
@@ -82,6 +84,7 @@ def test_missing_kinds_leave_their_chart_out_with_a_note(tmp_path: Path) -> None
     assert "nox -s thresholds" in page and sorted(
         p.name for p in (results / "report").iterdir()
     ) == [
+        ".ormgc-output",
         "index.html",
         "published.png",
     ]
@@ -188,5 +191,14 @@ def test_gc_share_is_exact_where_measured_then_paired_then_from_timings(tmp_path
     (results / "exact" / "3.11.json").write_text(json.dumps([exact]))
     loaded = report_data.load(results)
     assert gc_share(loaded, "3.11", "sqlalchemy", "default") == (0.42, None, None, "exact")
-    point, low, high, how = gc_share(loaded, "3.9", "sqlalchemy", "default")
+    # A smaller exact run (3.14/3.15, Django) beats timing; the seed's size beats a smaller one
+    small = dict(exact, rows=10_000, loaded=2_000, gc_share=0.3)
+    (results / "exact" / "3.11-r10000.json").write_text(json.dumps([small]))
+    (results / "exact" / "3.9-r10000.json").write_text(json.dumps([dict(small, python="3.9.18")]))
+    loaded = report_data.load(results)
+    assert gc_share(loaded, "3.11", "sqlalchemy", "default") == (0.42, None, None, "exact")
+    assert gc_share(loaded, "3.9", "sqlalchemy", "default") == (
+        0.3, None, None, "exact at 10,000 rows"
+    )  # fmt: skip
+    point, low, high, how = gc_share(loaded, "3.10", "sqlalchemy", "default")
     assert how == "timing" and low < point < high

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ormgc.errors import OrmGcError, UsageError
+from ormgc.output_dir import MARKER
 from ormgc.views import site
 from ormgc.views.site_landing import answer_rows
 
@@ -78,7 +79,7 @@ def test_the_landing_page_answers_from_the_results_and_links_every_part(built: P
         "report/collections.png",
     ):
         assert f'href="{href}"' in page or f'src="{href}"' in page, href
-    assert (built / site.MARKER).is_file()
+    assert (built / MARKER).is_file()
     for page_path in ("report/index.html", "asv/index.html", "docs/how-to/index.html"):
         text = (built / page_path).read_text()
         depth = "../" * (len(Path(page_path).parts) - 1)
@@ -116,10 +117,10 @@ def test_the_site_refuses_what_it_did_not_build(tmp_path: Path) -> None:
     (tmp_path / "a-folder").mkdir()
     (tmp_path / "a-folder" / "notes.txt").write_text("mine")
     refused = {
-        tmp_path / "a-file": "not a folder this command built",
-        tmp_path / "a-folder": "not built by ormgc site",
-        results / "site": "may not hold or be inside",
-        tmp_path: "may not hold or be inside",
+        tmp_path / "a-file": "it is a file, not an ormgc site",
+        tmp_path / "a-folder": "not an ormgc site",
+        results / "site": "is, holds or is inside",
+        tmp_path: "is, holds or is inside",
     }
     for output, message in refused.items():
         with pytest.raises(UsageError, match=message):
@@ -135,7 +136,7 @@ def test_a_rebuild_replaces_only_its_own_site_and_a_failure_keeps_the_old_one(
 ) -> None:
     def quick(folder: Path, sources: site.Sources) -> list:
         (folder / "index.html").write_text("new")
-        (folder / site.MARKER).write_text("")
+        (folder / MARKER).write_text("")
         return []
 
     monkeypatch.setattr(site, "build_into", quick)

@@ -21,16 +21,16 @@ from .conftest import ROOT, SMALL_ROWS, error_lines
 from .conftest import ormgc as run_ormgc
 from .test_mongo_server import shared_envs  # noqa: F401
 
-README = (ROOT / "README.md").read_text()
+WORKLOAD_PAGE = (ROOT / "docs" / "how-to" / "own-workload.md").read_text()
 SMALL_LOOP = ("--rows", str(SMALL_ROWS), "--requests", "30", "--per-request", "50")
 
 
-def readme_block(first_line: str) -> str:
-    """The README code block starting with ``first_line`` (what a user copies)."""
-    for block in re.findall(r"```(?:python|console)\n(.*?)```", README, re.S):
+def docs_block(first_line: str) -> str:
+    """The docs' code block starting with ``first_line`` (what a user copies)."""
+    for block in re.findall(r"```(?:python|console)\n(.*?)```", WORKLOAD_PAGE, re.S):
         if block.startswith(first_line):
             return block
-    raise AssertionError(f"no README block starts with {first_line!r}")
+    raise AssertionError(f"no block of docs/how-to/own-workload.md starts with {first_line!r}")
 
 
 def by_policy(path: Path) -> Dict[str, Dict[str, Any]]:
@@ -141,25 +141,23 @@ def test_blog_example_on_postgresql(tmp_path: Path) -> None:
     assert records["default"]["loaded"] == 500 and records["default"]["collections_total"] > 0
     assert records["default"]["libraries"]["sqlalchemy"]
     assert records["disabled"]["collections_total"] == 0
-    # README "An adaptive GC policy": the user's workload under the adaptive policy
+    # docs "GC policies", adaptive: the user's workload under the adaptive policy
     assert records["adaptive"]["adaptive"]["start"] == records["adaptive"]["gc_threshold"][0]
     assert records["adaptive"]["loaded"] == 500 and records["default"]["adaptive"] is None
 
 
 @pytest.fixture
 def user_file(tmp_path: Path) -> Path:
-    """The README's workload, saved by the user as my_workload.py beside their own code."""
+    """The docs' workload, saved by the user as my_workload.py beside their own code."""
     path = tmp_path / "my_workload.py"
-    path.write_text(readme_block("# my_workload.py"))
+    path.write_text(docs_block("# my_workload.py"))
     return path
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", ["3.9", "3.13"])
-def test_readme_workload_on_other_pythons(
-    shared_cache: Path, user_file: Path, version: str
-) -> None:
-    command = readme_block("ormgc run --workload my_workload.py").split()
+def test_docs_workload_on_other_pythons(shared_cache: Path, user_file: Path, version: str) -> None:
+    command = docs_block("ormgc run --workload my_workload.py").split()
     assert command[-2:] == ["--python", "3.9"]
     out = user_file.parent / "out.json"
     done = subprocess.run(

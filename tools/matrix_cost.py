@@ -27,7 +27,12 @@ import pyperf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import orm_fixtures  # noqa: E402
-from ormgc.results import DEFAULT_RESULTS, machine_name, result_files  # noqa: E402
+from ormgc.results import (  # noqa: E402
+    DEFAULT_RESULTS,
+    check_writable,
+    machine_name,
+    result_files,
+)
 from ormgc.runs.pythons import SUPPORTED  # noqa: E402
 
 TARGET_MINUTES = 10  # issue 4: five versions x every ORM x the default sweep, cached data
@@ -68,7 +73,8 @@ def spreads(path: Path) -> Dict[str, Tuple[float, float]]:
 def machine_noise(folder: Path, when: str) -> Tuple[float, float]:
     """Run the fixed CPU workload under pyperf as the matrix is run; return its spreads."""
     output = folder / f"machine-noise-{when}.json"
-    output.unlink(missing_ok=True)
+    check_writable(output, "pyperf")  # replace only an earlier run's pyperf file
+    output.unlink(missing_ok=True)  # pyperf -o refuses an existing file
     command = [sys.executable, str(NOISE_SCRIPT), "--quiet", "-o", str(output)]
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     ((_, spread),) = spreads(output).items()

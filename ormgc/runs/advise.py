@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from orm_fixtures import mask_password, serve, served_pid
 from ormgc.errors import UsageError
 from ormgc.runs.envs import Interpreter
-from ormgc.runs.paired import attach_ratios, rotated
+from ormgc.runs.paired import attach_ratios, interleaved_rounds
 from ormgc.runs.runner import Progress, Scenario, aggregate, run_worker
 from ormgc.views.stats import paired_ratio, versus
 from ormgc.worker.policies import Policy, parse_policies
@@ -30,6 +30,10 @@ QUICK_THRESHOLDS = (2000, 50000, 1000000)
 QUICK_TRIPLES = ("threshold:50000,500,1000",)
 DEFAULT_REPEAT = 5
 QUICK_REPEAT = 3
+# The budget of rounds for a significant choice (``--max-rounds``): a round of the full grid
+# is 24 fresh processes.
+DEFAULT_MAX_ROUNDS = 12
+QUICK_MAX_ROUNDS = 10
 FREEZE_CHOICES = {"both": (True, False), "on": (True,), "off": (False,)}
 
 
@@ -71,6 +75,9 @@ def _versus_disabled(records: List[Dict[str, Any]]) -> None:
         record["cpu_vs_disabled"] = versus("disabled", ratio, ci95)
 
 
+Judge = Callable[[List[Dict[str, Any]]], bool]
+
+
 def sweep(
     interp: Interpreter,
     scenario: Scenario,
@@ -78,12 +85,16 @@ def sweep(
     repeat: int,
     progress: Progress,
     exact: Optional[Interpreter] = None,
+    enough: Optional[Judge] = None,
+    max_rounds: int = 0,
 ) -> List[Dict[str, Any]]:
-    """Measure every cell ``repeat`` times, interleaved in rotated rounds; one record per cell
-    (medians, counts checked identical, ratios to default and disabled of its freeze setting).
+    """Measure every cell ``repeat`` times, interleaved in rotated rounds, then more rounds
+    until ``enough(records)`` (the advice is significant, --precision is met) or ``max_rounds``;
+    one record per cell (medians, counts checked identical, ratios to default and disabled of
+    its freeze setting).
 
-    ``exact``: an interpreter set up for valgrind (ormgc.runs.valgrind); each cell is then also
-    run once under callgrind, whose instruction counts and GC share are deterministic.
+    ``exact``: an interpreter set up for valgrind (ormgc.runs.valgrind); each cell is first run
+    once under callgrind, whose instruction counts and GC share are deterministic.
     """
     with contextlib.ExitStack() as servers:
         db = scenario.db
@@ -96,68 +107,86 @@ def sweep(
                 f"({served.rows} rows) with {interp.label}"
             )
             run_worker(interp, served.spec("prepare"))
-        runs = _rounds(interp, served, cells, repeat, progress)
-        records = []
-        for cell in cells:
-            record = aggregate(runs[cell])
-            if not record["counts_identical"]:
-                progress(f"warning: GC counts differ across rounds of {cell.label}")
-            records.append(record)
-        for on in dict.fromkeys(cell.freeze for cell in cells):
-            group = [record for record in records if record["freeze"] is on]
-            attach_ratios(group, "default")
-            _versus_disabled(group)
-        if exact is not None:
-            _attach_exact(exact, served, cells, records, progress)
-        return records
+        counts = _exact_counts(exact, served, cells, progress) if exact else {}
+        measure = _measurer(interp, served, len(cells) * repeat, progress)
+
+        def judged(runs: Dict[Cell, List[Dict[str, Any]]]) -> bool:
+            return enough(records_of(cells, runs, counts, lambda message: None))
+
+        runs = interleaved_rounds(cells, measure, repeat, judged if enough else None, max_rounds)
+        return records_of(cells, runs, counts, progress)
 
 
-def _rounds(
-    interp: Interpreter, scenario: Scenario, cells: List[Cell], repeat: int, progress: Progress
-) -> Dict[Cell, List[Dict[str, Any]]]:
-    runs: Dict[Cell, List[Dict[str, Any]]] = {cell: [] for cell in cells}
-    total, done, started = len(cells) * repeat, 0, time.monotonic()
-    for round_index in range(repeat):
-        for cell in rotated(cells, round_index):
-            spec = scenario._replace(freeze=cell.freeze).spec("measure", cell.policy)
-            spec["server_pid"] = served_pid(scenario.db)
-            run = run_worker(interp, spec)
-            runs[cell].append(run)
-            done += 1
-            eta = (time.monotonic() - started) / done * (total - done)
-            progress(
-                f"[{done}/{total}] {cell.label}: {run['collections_total']} collections, "
-                f"{run['cpu_ms']:.0f} ms CPU (ETA {eta:.0f} s)"
-            )
-    return runs
+def records_of(
+    cells: List[Cell],
+    runs: Dict[Cell, List[Dict[str, Any]]],
+    counts: Dict[Cell, Dict[str, Any]],
+    progress: Progress,
+) -> List[Dict[str, Any]]:
+    """One record per cell from its runs so far, with its ratios and exact counts."""
+    records = []
+    for cell in cells:
+        record = aggregate(runs[cell])
+        if not record["counts_identical"]:
+            progress(f"warning: GC counts differ across rounds of {cell.label}")
+        record.update(counts.get(cell, {}))
+        records.append(record)
+    for on in dict.fromkeys(cell.freeze for cell in cells):
+        group = [record for record in records if record["freeze"] is on]
+        attach_ratios(group, "default")
+        _versus_disabled(group)
+    return records
+
+
+def _measurer(
+    interp: Interpreter, scenario: Scenario, planned: int, progress: Progress
+) -> Callable[[Cell], Dict[str, Any]]:
+    """One fresh worker run of a cell, with a progress line (rounds past ``planned`` extend it)."""
+    done, started = 0, time.monotonic()
+
+    def measure(cell: Cell) -> Dict[str, Any]:
+        nonlocal done
+        spec = scenario._replace(freeze=cell.freeze).spec("measure", cell.policy)
+        spec["server_pid"] = served_pid(scenario.db)
+        run = run_worker(interp, spec)
+        done += 1
+        total = max(planned, done)
+        eta = (time.monotonic() - started) / done * (total - done)
+        progress(
+            f"[{done}/{total}] {cell.label}: {run['collections_total']} collections, "
+            f"{run['cpu_ms']:.0f} ms CPU (ETA {eta:.0f} s)"
+        )
+        return run
+
+    return measure
 
 
 _EXACT_FIELDS = ("instructions", "gc_instructions", "gc_share")
 
 
-def _attach_exact(
-    exact: Interpreter,
-    scenario: Scenario,
-    cells: List[Cell],
-    records: List[Dict[str, Any]],
-    progress: Progress,
-) -> None:
-    """One callgrind run per cell: its instruction counts join the cell's record."""
-    for index, (cell, record) in enumerate(zip(cells, records), 1):
+def _exact_counts(
+    exact: Interpreter, scenario: Scenario, cells: List[Cell], progress: Progress
+) -> Dict[Cell, Dict[str, Any]]:
+    """One callgrind run per cell: its instruction counts, to join the cell's record."""
+    counts = {}
+    for index, cell in enumerate(cells, 1):
         spec = scenario._replace(freeze=cell.freeze).spec("measure", cell.policy)
         spec["server_pid"] = served_pid(scenario.db)
         progress(f"[exact {index}/{len(cells)}] {cell.label} under valgrind")
         run = run_worker(exact, spec)
-        record.update({field: run.get(field) for field in _EXACT_FIELDS})
+        counts[cell] = {field: run.get(field) for field in _EXACT_FIELDS}
+    return counts
 
 
-def exact_interpreter(interp: Interpreter, mode: Optional[str]) -> Optional[Interpreter]:
+def exact_interpreter(
+    interp: Interpreter, mode: Optional[str], gc_method: str = "auto"
+) -> Optional[Interpreter]:
     """``interp`` set up for valgrind when ``--exact`` was given (and exact mode exists)."""
     if not mode:
         return None
-    from ormgc.runs.valgrind import exact_setup  # exact mode: ormgc run --exact
+    from ormgc.runs.valgrind import exact_interpreter as checked  # exact mode: ormgc run --exact
 
-    return interp._replace(exact=exact_setup(mode))  # type: ignore[call-arg]
+    return checked(interp, mode, gc_method)
 
 
 def split_by_freeze(

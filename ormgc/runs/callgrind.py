@@ -23,7 +23,7 @@ skipped, its cost being already in f's own. GCC's clones (``f.isra.0``, ``f.cons
 from __future__ import annotations
 
 import re
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ormgc.errors import OrmGcError
 
@@ -186,3 +186,47 @@ def estimated_cycles(events: Sequence[str], costs: Sequence[int]) -> int:
     l1_misses = value["I1mr"] + value["D1mr"] + value["D1mw"]
     ram = value["ILmr"] + value["DLmr"] + value["DLmw"]
     return (accesses - l1_misses) + 5 * (l1_misses - ram) + 35 * ram
+
+
+def exact_fields(
+    dump: Dump, setup: Any, collections: int, label: str, by_callbacks: Any = None
+) -> Dict[str, Any]:
+    """The record's exact figures from the block's dump (the collector's from ``by_callbacks``
+    when given); fail rather than report a GC of 0."""
+    gc = gc_cost(dump)
+    if by_callbacks is None and gc.function is None and collections > 0:
+        raise OrmGcError(
+            f"{label}: {collections} collections ran in the block, but none of the collector "
+            f"functions ({', '.join(GC_FUNCTIONS)}) is in callgrind's profile of this "
+            "interpreter: its GC instructions cannot be told (--exact-gc callbacks can)"
+        )
+    instructions = dump.totals[0]
+    gc_costs = gc.costs if by_callbacks is None else by_callbacks.costs
+    fields: Dict[str, Any] = {
+        "instructions": instructions,
+        "gc_instructions": gc_costs[0],
+        "gc_share": gc_costs[0] / instructions if instructions else 0.0,
+        "gc_function": gc.function,
+        "gc_method": "symbol" if by_callbacks is None else "callbacks",
+        "valgrind": setup.valgrind_version,
+        "exact_method": "callgrind, client requests around the probed block",
+    }
+    if by_callbacks is not None:
+        fields.update(
+            gc_instructions_between_callbacks=by_callbacks.counted,
+            gc_callbacks_slice=by_callbacks.slice_per_collection,
+        )
+        if gc.function is not None:  # both methods: how far they agree
+            fields["gc_instructions_symbol"] = gc.costs[0]
+    if setup.mode == "cache":
+        cycles = estimated_cycles(dump.events, dump.totals)
+        gc_cycles = estimated_cycles(dump.events, gc_costs)
+        fields.update(
+            {
+                "cache_sim": " ".join(CACHE_SIM_OPTIONS[1:]),
+                "estimated_cycles": cycles,
+                "gc_estimated_cycles": gc_cycles,
+                "gc_share_estimated_cycles": gc_cycles / cycles if cycles else 0.0,
+            }
+        )
+    return fields

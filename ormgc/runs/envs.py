@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,12 +76,25 @@ def _worker_env() -> Dict[str, str]:
     return env
 
 
+def _full_version(base_python: str) -> str:
+    """``3.12.1`` from the interpreter itself; UsageError (one line) if it does not say so."""
+    ask = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+    try:
+        done = subprocess.run([base_python, "-c", ask], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"--python {base_python}: does not run ({exc})") from None
+    version = done.stdout.strip()
+    if done.returncode != 0 or not re.match(r"3\.[0-9]+\.[0-9]+\Z", version):
+        raise UsageError(
+            f"--python {base_python}: answers like Python but not to sys.version_info "
+            f"(said {version[:40]!r}): not an interpreter a venv can be made from"
+        )
+    return version
+
+
 def _venv(base_python: str, profile: str) -> str:
     requirements = profile_file(profile)
-    ask = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
-    version = subprocess.run(
-        [base_python, "-c", ask], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    version = _full_version(base_python)
     key = hashlib.sha256(requirements.read_bytes() + base_python.encode()).hexdigest()[:10]
     root = cache_dir() / "envs" / f"{profile}-py{version}-{key}"
     notice = f"creating the {profile!r} environment for Python {version} (once) in {root}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from ormgc.runs.valgrind import MODES
+from ormgc.runs.valgrind import GC_METHODS, MODES
 
 
 def add_exact_argument(parser: Any) -> None:
@@ -19,6 +19,15 @@ def add_exact_argument(parser: Any) -> None:
         "collector's share of them: exact, load-independent, ~50x slower per run; "
         "--exact=cache adds simulated caches and estimated cycles (~5x slower again)",
     )
+    parser.add_argument(
+        "--exact-gc",
+        choices=GC_METHODS,
+        default="auto",
+        help="--exact: how the collector's instructions are told: its C function (symbol), "
+        "or counted between gc.callbacks' start and stop (callbacks: a second run under "
+        "valgrind; works on stripped and free-threaded builds); auto (default): the symbol "
+        "where callgrind finds it, else the callbacks",
+    )
 
 
 EXACT_FIELDS = (
@@ -26,6 +35,8 @@ EXACT_FIELDS = (
     "gc_instructions",
     "gc_share",
     "gc_function",
+    "gc_method",
+    "gc_instructions_symbol",
     "valgrind",
     "exact_method",
     "exact_env",

@@ -38,7 +38,7 @@ from ormgc.runs.pyperf_plan import (
     resolve,
 )
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
-from ormgc.runs.valgrind import exact_setup
+from ormgc.runs.valgrind import exact_interpreter
 from ormgc.worker.policies import Policy
 from ormgc.worker.pyperf_loop import GC_LOG_ENV, TimedQuery, gc_metadata
 
@@ -173,9 +173,11 @@ def _manage_served(
         files.pyperf.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {files.pyperf.parent}: {exc.strerror}") from None
-    check_writable(files.pyperf)
-    check_writable(files.probe)
-    exact = exact_setup(args.exact) if args.exact else None  # valgrind checked first
+    check_writable(files.pyperf, "pyperf")
+    check_writable(files.probe, "records")
+    exact = None  # valgrind checked before the first benchmark
+    if args.exact:
+        exact = exact_interpreter(interpreter(None), args.exact, args.exact_gc)
     signal.signal(signal.SIGTERM, interrupt)
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
@@ -183,8 +185,7 @@ def _manage_served(
     records = run_sweep(interpreter(None), scenarios, policies, args.probe_repeat)
     if exact is not None:
         _say("counting instructions under valgrind (--exact), one fresh process each")
-        exact_interp = interpreter(None)._replace(exact=exact)
-        add_exact_fields(records, run_sweep(exact_interp, scenarios, policies, 1))
+        add_exact_fields(records, run_sweep(exact, scenarios, policies, 1))
     handle, log_path = tempfile.mkstemp(prefix="ormgc-pyperf-gc-", suffix=".jsonl")
     os.close(handle)
     os.environ[GC_LOG_ENV] = log_path

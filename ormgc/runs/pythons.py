@@ -130,14 +130,31 @@ def available(versions: Sequence[str] = SUPPORTED) -> Dict[str, str]:
 
 
 def link_pythons(directory: Path, versions: Sequence[str] = SUPPORTED) -> Dict[str, str]:
-    """Make ``directory/python3.X`` links to every interpreter found, for nox and asv's PATH."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Make ``directory/python3.X`` links to every interpreter found, for nox and asv's PATH.
+
+    An existing ``python3.X`` there is replaced only if it is a link to a Python (what this
+    makes); anything else, a file where the folder should be, or a folder that cannot be
+    written is one line (UsageError), checked before any link is made."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--link {directory}: it is a file, not a folder for python3.X links")
     found = available(versions)
-    for version, executable in found.items():
+    for version in found:
         link = directory / f"python{version}"
-        if os.path.realpath(executable) != str(link.resolve()):
-            temp = directory / f".python{version}.{os.getpid()}"
-            temp.unlink(missing_ok=True)
-            temp.symlink_to(os.path.realpath(executable))
-            os.replace(temp, link)
+        if os.path.lexists(link) and not _links_to_python(link):
+            raise UsageError(f"refusing to replace {link}: it is not a link to a Python")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for version, executable in found.items():
+            link = directory / f"python{version}"
+            if os.path.realpath(executable) != str(link.resolve()):
+                temp = directory / f".python{version}.{os.getpid()}"
+                temp.unlink(missing_ok=True)
+                temp.symlink_to(os.path.realpath(executable))
+                os.replace(temp, link)
+    except OSError as exc:
+        raise UsageError(f"--link {directory}: cannot make links there ({exc.strerror})") from None
     return found
+
+
+def _links_to_python(path: Path) -> bool:
+    return path.is_symlink() and os.path.basename(os.path.realpath(path)).startswith("python")

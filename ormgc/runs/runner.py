@@ -22,8 +22,17 @@ from orm_fixtures import mask_password, serve, served_pid
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.runs.envs import Interpreter
-from ormgc.runs.paired import DEFAULT_BASELINE, attach_ratios, rotated
+from ormgc.runs.paired import (
+    DEFAULT_BASELINE,
+    Precision,
+    attach_ratios,
+    interleaved_rounds,
+    precision_fields,
+    widest_half_width,
+)
 from ormgc.worker.policies import Policy
+from ormgc.worker.prefork import DEFAULT_WORKERS
+from ormgc.worker.timeline import DEFAULT_EVERY
 
 _MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
 _SPLIT_FIELDS = ("server_cpu_ms", "wait_ms")  # ormgc.worker.server_cpu
@@ -44,6 +53,8 @@ class Scenario(NamedTuple):
     requests: int = DEFAULT_REQUESTS  # request shapes only: how many requests,
     per_request: int = DEFAULT_PER_REQUEST  # and objects loaded by each
     workload: str = ""  # the user's workload (file.py:name or module:name) instead of a shape
+    timeline_every: int = DEFAULT_EVERY  # request shapes: requests between memory samples
+    workers: int = DEFAULT_WORKERS  # prefork: workers forked from the warmed-up parent
 
     def spec(self, action: str, policy: Optional[Policy] = None) -> Dict[str, Any]:
         spec = dict(self._asdict(), action=action)
@@ -96,10 +107,15 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
             result = {}
     finally:
         os.unlink(result_path)
-    if returncode == 0 and "error" not in result:
-        return result
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
+    if result.get("stage"):  # the workload ended the process: ormgc.worker.measure
+        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
+        raise OrmGcError(
+            f"{result['stage']} ended the process ({how}, e.g. os._exit) before a result"
+        )
+    if returncode == 0 and result:
+        return result
     last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
     raise OrmGcError(f"{interp.label}: the {spec['action']} worker failed: {mask_password(last)}")
 
@@ -165,6 +181,7 @@ def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
             "collections": run["collections"],
             "collected": run["collected"],
             "load_average": run.get("load_average"),
+            **({"workers_total": run["workers_total"]} if "workers_total" in run else {}),
         }
         for run in runs
     ]
@@ -185,9 +202,11 @@ def run_sweep(
     repeat: int = 1,
     progress: Progress = _stderr_progress,
     baseline: Optional[str] = DEFAULT_BASELINE,
+    precision: Optional[Precision] = None,
 ) -> List[Dict[str, Any]]:
     """Measure every scenario under every policy, ``repeat`` fresh processes each, the
-    policies interleaved in rounds and compared with ``baseline`` (ormgc.runs.paired).
+    policies interleaved in rounds and compared with ``baseline`` (ormgc.runs.paired);
+    with ``precision``, more rounds until every CPU ratio's interval is that narrow.
 
     Database servers the scenarios name (mongoengine's ``embedded``) run in their own
     processes for the whole sweep; workers get their URLs.
@@ -199,7 +218,7 @@ def run_sweep(
             if key not in urls:  # a user's workload may name no ORM: it connects itself
                 urls[key] = servers.enter_context(serve(*key)) if scenario.orm else scenario.db
         served = [scenario._replace(db=urls[scenario.orm, scenario.db]) for scenario in scenarios]
-        return _measure(interp, served, policies, repeat, progress, baseline)
+        return _measure(interp, served, policies, repeat, progress, baseline, precision)
 
 
 def _measure(
@@ -209,6 +228,7 @@ def _measure(
     repeat: int,
     progress: Progress,
     baseline: Optional[str],
+    precision: Optional[Precision] = None,
 ) -> List[Dict[str, Any]]:
     prepared = set()
     for scenario in scenarios:
@@ -220,24 +240,10 @@ def _measure(
             )
             run_worker(interp, scenario.spec("prepare"))
             prepared.add(key)
-    total = len(scenarios) * len(policies) * repeat
-    done, started = 0, time.monotonic()
+    counter = _Counter(len(scenarios) * len(policies) * repeat, progress)
     records = []
     for scenario in scenarios:
-        runs: Dict[str, List[Dict[str, Any]]] = {policy.name: [] for policy in policies}
-        for round_index in range(repeat):  # interleaved, order rotated: see ormgc.runs.paired
-            for policy in rotated(policies, round_index):
-                spec = scenario.spec("measure", policy)
-                spec["server_pid"] = served_pid(scenario.db)  # None: no server process here
-                run = run_worker(interp, spec)
-                runs[policy.name].append(run)
-                done += 1
-                eta = (time.monotonic() - started) / done * (total - done)
-                progress(
-                    f"[{done}/{total}] {scenario.orm} {scenario.shape} {policy.name}: "
-                    f"{run['collections_total']} collections, "
-                    f"{run['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
-                )
+        runs = _scenario_runs(interp, scenario, policies, repeat, counter, baseline, precision)
         scenario_records = []
         for policy in policies:
             record = aggregate(runs[policy.name])
@@ -248,5 +254,67 @@ def _measure(
                 )
             scenario_records.append(record)
         attach_ratios(scenario_records, baseline)
+        if precision is not None and baseline is not None:
+            widest = widest_half_width(runs, baseline)
+            for record in scenario_records:
+                record.update(precision_fields(widest, precision, record["repeat"]))
         records += scenario_records
     return records
+
+
+class _Counter:
+    """Progress lines with an ETA; ``--precision`` rounds add to the total as they start."""
+
+    def __init__(self, total: int, progress: Progress) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+        self.started = time.monotonic()
+
+    def ran(self, what: str, run: Dict[str, Any]) -> None:
+        self.done += 1
+        self.total = max(self.total, self.done)
+        eta = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        self.progress(
+            f"[{self.done}/{self.total}] {what}: {run['collections_total']} collections, "
+            f"{run['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
+        )
+
+
+def _scenario_runs(
+    interp: Interpreter,
+    scenario: Scenario,
+    policies: List[Policy],
+    repeat: int,
+    counter: _Counter,
+    baseline: Optional[str],
+    precision: Optional[Precision],
+) -> Dict[str, List[Dict[str, Any]]]:
+    """Every policy's runs of one scenario, interleaved in rotated rounds (ormgc.runs.paired);
+    with ``precision``, on until the widest CPU interval to ``baseline`` is narrow enough."""
+
+    def measure(policy: Policy) -> Dict[str, Any]:
+        spec = scenario.spec("measure", policy)
+        spec["server_pid"] = served_pid(scenario.db)  # None: no server process here
+        run = run_worker(interp, spec)
+        counter.ran(f"{scenario.orm} {scenario.shape} {policy.name}", run)
+        return run
+
+    def enough(runs: Dict[Policy, List[Dict[str, Any]]]) -> bool:
+        widest = widest_half_width(runs, base)
+        counter.progress(
+            f"round {len(runs[base])}: widest CPU interval +-{widest:.1f}% "
+            f"(target +-{precision.target:g}%, at most {precision.max_rounds} rounds)"
+        )
+        if widest > precision.target:
+            counter.total += len(policies)
+        return widest <= precision.target
+
+    base = next((policy for policy in policies if policy.name == baseline), None)
+    checking = precision is not None and base is not None
+    runs = interleaved_rounds(
+        policies,
+        measure,
+        repeat,
+        enough if checking else None,
+        precision.max_rounds if checking else 0,
+    )
+    return {policy.name: policy_runs for policy, policy_runs in runs.items()}

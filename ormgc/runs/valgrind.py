@@ -27,23 +27,19 @@ from typing import Any, Dict, List, NamedTuple
 from orm_fixtures import mask_password
 from orm_fixtures._cache import cache_dir, cached_file
 from ormgc.errors import OrmGcError
-from ormgc.runs.callgrind import (
-    CACHE_SIM_OPTIONS,
-    GC_FUNCTIONS,
-    estimated_cycles,
-    gc_cost,
-    parse,
-)
+from ormgc.runs.callgrind import CACHE_SIM_OPTIONS, exact_fields, gc_cost, parse
 from ormgc.worker.exact import C_SOURCE, LIB_ENV
 
 VALGRIND_ENV = "ORMGC_VALGRIND"  # the valgrind program to use (default: valgrind on PATH)
 MODES = ("instructions", "cache")  # cache: also simulated caches and estimated cycles
+# The collector told by its C function, by the gc.callbacks around it (ormgc.runs.exact_callbacks)
+GC_METHODS = ("auto", "symbol", "callbacks")
 FIXED_PATH = "/usr/bin:/bin"
 HASH_SEED = "0"
 # Passed on when set (a password must reach PostgreSQL); recorded by name only.
 PASSED_ON = ("ORMGC_POSTGRES_URL", "PGPASSWORD")
 _CALLGRIND = ("--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no")
-_WORKER_ARGS = ("-m", "ormgc.worker.measure", "/dev/stdout")
+WORKER_ARGS = ("-m", "ormgc.worker.measure", "/dev/stdout")
 
 
 class ExactSetup(NamedTuple):
@@ -53,6 +49,7 @@ class ExactSetup(NamedTuple):
     valgrind_version: str
     lib: str  # the compiled marker library
     mode: str = "instructions"
+    gc_method: str = "auto"
 
 
 def _compile(source: Path, target: Path, compiler: str) -> None:
@@ -93,7 +90,7 @@ def _marker_library() -> str:
     return str(cached_file(folder / f"libormgc_block-{key}.so", build, verify, "callgrind marks"))
 
 
-def exact_setup(mode: str = "instructions") -> ExactSetup:
+def exact_setup(mode: str = "instructions", gc_method: str = "auto") -> ExactSetup:
     """Check valgrind, compile the marks; OrmGcError with one line when something is missing."""
     program = os.environ.get(VALGRIND_ENV) or "valgrind"
     valgrind = shutil.which(program)
@@ -110,7 +107,7 @@ def exact_setup(mode: str = "instructions") -> ExactSetup:
         raise OrmGcError(f"--exact: {valgrind} does not run: {exc}") from None
     if not version.startswith("valgrind"):
         raise OrmGcError(f"--exact: {valgrind} --version did not answer like valgrind")
-    return ExactSetup(valgrind, version, _marker_library(), mode)
+    return ExactSetup(valgrind, version, _marker_library(), mode, gc_method)
 
 
 def fixed_environment(worker_env: Dict[str, str], setup: ExactSetup) -> Dict[str, str]:
@@ -193,38 +190,6 @@ def callgrind(
     }
 
 
-def exact_fields(dump: Any, setup: ExactSetup, collections: int, label: str) -> Dict[str, Any]:
-    """The record's exact figures from the block's dump; fail rather than report a GC of 0."""
-    gc = gc_cost(dump)
-    if gc.function is None and collections > 0:
-        raise OrmGcError(
-            f"{label}: {collections} collections ran in the block, but none of the collector "
-            f"functions ({', '.join(GC_FUNCTIONS)}) is in callgrind's profile of this "
-            "interpreter: its GC instructions cannot be told"
-        )
-    instructions = dump.totals[0]
-    fields: Dict[str, Any] = {
-        "instructions": instructions,
-        "gc_instructions": gc.costs[0],
-        "gc_share": gc.costs[0] / instructions if instructions else 0.0,
-        "gc_function": gc.function,
-        "valgrind": setup.valgrind_version,
-        "exact_method": "callgrind, client requests around the probed block",
-    }
-    if setup.mode == "cache":
-        cycles = estimated_cycles(dump.events, dump.totals)
-        gc_cycles = estimated_cycles(dump.events, gc.costs)
-        fields.update(
-            {
-                "cache_sim": " ".join(CACHE_SIM_OPTIONS[1:]),
-                "estimated_cycles": cycles,
-                "gc_estimated_cycles": gc_cycles,
-                "gc_share_estimated_cycles": gc_cycles / cycles if cycles else 0.0,
-            }
-        )
-    return fields
-
-
 _COMPILED: Dict[str, bool] = {}
 _COMPILE = (
     "import compileall, os, sys\n"
@@ -257,8 +222,8 @@ def run_exact(interp: Any, spec: Dict[str, Any]) -> Dict[str, Any]:
     setup: ExactSetup = interp.exact
     env = fixed_environment(interp.env, setup)
     precompile(interp.executable, env)
-    argv = [interp.executable, *_WORKER_ARGS]
-    ran = callgrind(setup, interp.executable, list(_WORKER_ARGS), env, json.dumps(spec))
+    argv = [interp.executable, *WORKER_ARGS]
+    ran = callgrind(setup, interp.executable, list(WORKER_ARGS), env, json.dumps(spec))
     try:
         record = json.loads(ran["stdout"].rstrip("\n").rsplit("\n", 1)[-1])
     except ValueError:
@@ -271,7 +236,16 @@ def run_exact(interp: Any, spec: Dict[str, Any]) -> Dict[str, Any]:
         last = mask_password(said[-1]) if said else f"exit code {ran['returncode']}"
         raise OrmGcError(f"{interp.label}: the worker under callgrind failed: {last}")
     label = f"{interp.label} (Python {record['python']})"
-    record.update(exact_fields(ran["dump"], setup, record["collections_total"], label))
+    collections = record["collections_total"]
+    by_callbacks = None
+    if collections and (
+        setup.gc_method == "callbacks"
+        or (setup.gc_method == "auto" and gc_cost(ran["dump"]).function is None)
+    ):  # no symbol (Debian's 3.14/3.15): a second run, counting between gc.callbacks
+        from ormgc.runs.exact_callbacks import collector_by_callbacks
+
+        by_callbacks = collector_by_callbacks(interp, setup, spec, record)
+    record.update(exact_fields(ran["dump"], setup, collections, label, by_callbacks))
     record["exact_env"] = _described(env, argv)
     record["under_valgrind"] = True  # wall_ms and cpu_ms are valgrind's, not comparable
     record["valgrind_run_s"] = round(ran["seconds"], 1)
@@ -284,3 +258,16 @@ def marks_overhead(interp: Any, setup: ExactSetup) -> int:
     precompile(interp.executable, env)
     ran = callgrind(setup, interp.executable, ["-m", "ormgc.worker.exact"], env)
     return ran["dump"].totals[0]
+
+
+def exact_interpreter(interp: Any, mode: str = "instructions", gc_method: str = "auto") -> Any:
+    """``interp`` set up for ``--exact``, checked before any measurement: valgrind, the marks,
+    and one empty probed block under callgrind, so valgrind that cannot run the worker is one
+    line at the start, not after the native sweep."""
+    exact = interp._replace(exact=exact_setup(mode, gc_method))
+    try:
+        marks_overhead(exact, exact.exact)
+    except OrmGcError as exc:
+        cannot = f"--exact: valgrind cannot run the worker ({exact.label}): {exc}"
+        raise OrmGcError(cannot) from None
+    return exact

@@ -29,9 +29,13 @@ def resolve_workload(workload: Workload) -> str:
     if not where or not name.isidentifier():
         raise UsageError(f"workload {workload!r}: use path/to/file.py:name or package.module:name")
     if is_file_target(where):
-        path = Path(where).expanduser().resolve()
+        try:
+            path = Path(where).expanduser().resolve()
+        except (RuntimeError, ValueError, OSError) as exc:  # ~nobody/, a NUL byte, a loop
+            raise UsageError(f"workload file {where!r}: {exc}") from None
         if not path.is_file():
-            raise UsageError(f"workload file {where} not found")
+            shown = where if where.isprintable() else repr(where)  # one line, whatever it holds
+            raise UsageError(f"workload file {shown} not found")
         return f"{path}:{name}"
     if not all(part.isidentifier() for part in where.split(".")):
         raise UsageError(f"workload {workload!r}: {where!r} is neither a .py file nor a module")

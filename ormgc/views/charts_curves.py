@@ -24,6 +24,7 @@ from ormgc.views.charts_common import (
     policy_colour,
     policy_order,
 )
+from ormgc.views.charts_thresholds_exact import draw_instructions
 from ormgc.views.report_data import ResultSet, machines, minor, version_key
 from ormgc.views.table import PUBLISHED, PUBLISHED_SCENARIO
 
@@ -42,8 +43,9 @@ def threshold_chart(results: ResultSet, out: Path) -> Drawn:
     records = [r for r in results.thresholds.records if r["policy"] != "default"]
     if not records:
         return Missing(slug, question, "needs results/thresholds/<X.Y>.json (nox -s thresholds)")
-    versions = sorted({minor(r["python"]) for r in records}, key=version_key)
-    fig, axes = figure(3, height=4.8)
+    exact = results.thresholds_exact.records
+    versions = sorted({minor(r["python"]) for r in [*records, *exact]}, key=version_key)
+    fig, axes = figure(4 if exact else 3, height=4.8, width=14.5 if exact else 11.0)
     panels = (
         ("collections_total", "collections per query (log scale)", True),
         ("cpu_ms", "CPU time per query (ms, median)", False),
@@ -81,6 +83,9 @@ def threshold_chart(results: ResultSet, out: Path) -> Drawn:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[1].set_title("dotted: the same Python, GC disabled", fontsize=9)
+    if exact:  # the cost in instructions, beside the timed one
+        colour_of = lambda v: VERSION_COLOURS[versions.index(v) % len(VERSION_COLOURS)]  # noqa: E731
+        findings += draw_instructions(axes[3], exact, colour_of)
     first = records[0]
     caption = (
         f"{first['orm']} {first['shape']}, {first['loaded']:,} of {first['rows']:,} rows; counts "
@@ -88,6 +93,12 @@ def threshold_chart(results: ResultSet, out: Path) -> Drawn:
         f"time on a shared machine: a trend, not a precise figure). Source: "
         f"{results.rel(results.thresholds.files)}. Machine: {machines(records)}."
     )
+    if exact:
+        caption += (
+            f" Right: instructions under valgrind (exact; one run each, a smaller dataset; "
+            f"the collector counted between gc.callbacks where the build has no symbol). "
+            f"Source: {results.rel(results.thresholds_exact.files)}."
+        )
     finish(fig, out, slug, question, caption, legend=axes[0])
     return Chart(slug, question, caption, "; ".join(findings))
 

@@ -16,7 +16,7 @@ _COLUMNS = (
     "instructions",
     "gc instructions",
     "gc share",
-    "gc function",
+    "gc counted by",
 )
 _CYCLE_COLUMNS = ("est. cycles", "gc share of est. cycles")
 
@@ -33,7 +33,9 @@ def _row(record: Dict[str, Any], cycles: bool) -> List[str]:
         f"{record['instructions']:,}{'' if same else ' (varied)'}",
         f"{record['gc_instructions']:,}",
         f"{record['gc_share']:.1%}",
-        record["gc_function"] or "-",
+        "between gc.callbacks"
+        if record.get("gc_method") == "callbacks"
+        else record["gc_function"] or "-",
     ]
     if cycles:
         row += [

@@ -1,22 +1,22 @@
 """``ormgc report``: a static page (index.html + PNG charts) from a results folder.
 
 Every chart is drawn from whatever results the folder holds; a kind that is missing leaves its
-chart out with a note on the page. The report is written to a temporary folder beside the
-output and renamed into place, so a failure (a corrupt result file: one line) leaves the old
-report as it was. No script, no CDN: the page works offline and on GitHub Pages.
+chart out with a note on the page. The report is built by ``ormgc.output_dir`` (a temporary
+folder beside the output, renamed into place; never a folder that is not an earlier report),
+so a failure (a corrupt result file: one line) leaves the old report as it was. No script, no
+CDN: the page works offline and on GitHub Pages.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, List, Optional, Union
 
 from ormgc.errors import OrmGcError
+from ormgc.output_dir import build_output_dir, check_output_dir
+from ormgc.results import write_atomic
 from ormgc.views import report_data
 from ormgc.views.charts_common import Chart, Missing
 
@@ -26,7 +26,7 @@ ASV_LINK_MARK = "<!-- ormgc report link -->"
 
 def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
     """The charts in page order (imported late: matplotlib loads only for the report)."""
-    from ormgc.views import charts_curves, charts_versions
+    from ormgc.views import charts_curves, charts_memory, charts_versions
 
     return [
         charts_versions.collections_chart,
@@ -36,6 +36,8 @@ def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
         charts_curves.scaling_chart,
         charts_curves.overhead_chart,
         charts_curves.published_chart,
+        charts_memory.timeline_chart,
+        charts_memory.prefork_chart,
     ]
 
 
@@ -90,38 +92,25 @@ def page(drawn: List[Drawn], results: Path, asv_link: Optional[str]) -> str:
 
 def build(results: Path, output: Path, asv_link: Optional[str] = None) -> List[Drawn]:
     """Draw every chart from ``results`` into ``output`` (replaced whole, only on success)."""
+    check_output_dir(output, "report", report_data.inputs(results))  # before reading anything
     loaded = report_data.load(results)
-    output = output.resolve()
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    except OSError as exc:
-        raise OrmGcError(f"cannot write the report beside {output}: {exc.strerror}") from None
-    try:
+    with build_output_dir(output, "report", report_data.inputs(results)) as scratch:
         drawn = [make(loaded, scratch) for make in chart_makers()]
         (scratch / "index.html").write_text(page(drawn, results, asv_link), encoding="utf-8")
-        os.chmod(scratch, 0o755)
-        _replace(scratch, output)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     return drawn
 
 
-def _replace(new: Path, output: Path) -> None:
-    """Rename ``new`` to ``output``; an old report is moved aside first, then removed."""
-    old = None
-    if output.exists():
-        old = output.with_name(f".{output.name}-old-{os.getpid()}")
-        output.rename(old)
-    new.rename(output)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def check_asv_site(asv_html: Path) -> Path:
+    """asv's index page in ``asv_html``, or one line (before anything is made) if there is none."""
+    index = asv_html / "index.html"
+    if not index.is_file():
+        raise OrmGcError(f"no asv site in {asv_html} (no index.html): run asv publish")
+    return index
 
 
 def link_from_asv_site(asv_html: Path, report_href: str) -> None:
     """Add a link to the report on asv's index page (once), for the published site."""
-    index = asv_html / "index.html"
+    index = check_asv_site(asv_html)
     try:
         text = index.read_text(encoding="utf-8")
     except OSError as exc:
@@ -136,4 +125,4 @@ def link_from_asv_site(asv_html: Path, report_href: str) -> None:
     text, count = re.subn(r"</body>", link + "</body>", text, count=1, flags=re.IGNORECASE)
     if not count:
         raise OrmGcError(f"{index} has no </body>: not an asv page")
-    index.write_text(text, encoding="utf-8")
+    write_atomic(index, lambda out: out.write(text))  # asv's page: whole, never half-written

@@ -3,8 +3,9 @@
 ``pyperf/<machine>/<X.Y>.json`` (times) and ``<X.Y>.probe.json`` (GC counts, pauses),
 ``thresholds/<X.Y>.json`` (the threshold sweep), ``scaling/*.json`` (result sizes; and
 ``overhead-<orm>.json`` from scripts/bench_scaling_overhead.py), ``seed/vm.json`` (beside the
-published figures), and records of the exact (``exact/``) and paired (``paired/``) modes
-where present. A file that is there but unreadable stops the report with one line naming it.
+published figures), records of the exact (``exact/``) and paired (``paired/``) modes and the
+memory runs (``memory/``, scripts/memory_results.sh) where present. A file that is there but
+unreadable stops the report with one line naming it.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class ResultSet(NamedTuple):
     seed: Source
     exact: Source
     paired: Source
+    memory: Source  # request loops' rss_timeline and prefork's per-worker memory
+    thresholds_exact: Source = Source([], [])  # nox -s thresholds-exact: the curve in instructions
 
     def rel(self, paths: Sequence[Path]) -> str:
         """Paths as the caption names them: relative to the results folder's parent."""
@@ -162,6 +165,14 @@ def _with_key(paths: Sequence[Path], key: str) -> Source:
     return Source(records, files)
 
 
+INPUTS = ("pyperf", "thresholds", "scaling", "seed", "exact", "paired", "memory")
+
+
+def inputs(root: Path) -> List[Path]:
+    """The folders of ``root`` the report reads (it may not be written inside them)."""
+    return [root / kind for kind in INPUTS]
+
+
 def load(root: Path) -> ResultSet:
     """Read every kind of result the report draws from ``root`` (the results folder)."""
     if not root.is_dir():
@@ -190,6 +201,10 @@ def load(root: Path) -> ResultSet:
         seed=_source([seed_file] if seed_file.exists() else []),
         exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
+        memory=_with_key(sorted((root / "memory").rglob("*.json")), "rss_timeline"),
+        thresholds_exact=_with_key(
+            sorted((root / "thresholds" / "exact").glob("*.json")), "instructions"
+        ),
     )
 
 

@@ -23,12 +23,13 @@ import tempfile
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence
 
-from ormgc.errors import OrmGcError, UsageError
+from ormgc.errors import OrmGcError
+from ormgc.output_dir import build_output_dir, check_output_dir
 from ormgc.views import report, report_data
 from ormgc.views.charts_common import Chart
 from ormgc.views.site_landing import MAIN_CHART, landing_page
 
-MARKER = ".ormgc-site"  # in every folder this command built: the only kind it replaces
+KIND = "site"  # the marker ormgc.output_dir writes in every folder this command built
 NAV_MARK = "<!-- ormgc site nav -->"
 TITLES = {
     "": "Home: the answer",
@@ -213,44 +214,18 @@ def build_into(folder: Path, sources: Sources) -> List[Part]:
     (folder / "index.html").write_text(
         page.replace("</body>", nav_bar(parts, 0) + "</body>"), encoding="utf-8"
     )
-    (folder / MARKER).write_text("built by ormgc site; ormgc site may replace this folder\n")
     return parts
 
 
-def check_target(output: Path, results: Path) -> None:
+def check_target(output: Path, results: Path) -> Path:
     """Refuse an output this command did not make, or one that holds or is inside results/."""
-    output, results = output.resolve(), results.resolve()
-    if output == results or results in output.parents or output in results.parents:
-        raise UsageError(f"{output}: the site may not hold or be inside {results}")
-    if output.is_symlink() or (output.exists() and not output.is_dir()):
-        raise UsageError(f"{output} exists and is not a folder this command built")
-    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
-        raise UsageError(
-            f"{output} is a non-empty folder not built by ormgc site: not replacing it"
-        )
+    return check_output_dir(output, KIND, [results])
 
 
 def build(output: Path, sources: Sources) -> List[Part]:
-    """The safe wrapper: check the target, build beside it, swap in with one rename."""
-    # Where issue 17's shared safe-output helper replaces this function's body.
+    """The safe wrapper (ormgc.output_dir): checked first, built beside, swapped in at the end."""
     check_target(output, sources.results)
-    output = output.resolve()
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    except OSError as exc:
-        raise OrmGcError(f"cannot write the site beside {output}: {exc.strerror}") from None
-    try:
+    with build_output_dir(output, KIND, [sources.results]) as fresh:
         parts = build_into(fresh, sources)
         os.chmod(fresh, 0o755)
-        old = None
-        if output.exists():
-            old = output.with_name(f".{output.name}-old-{os.getpid()}")
-            output.rename(old)
-        fresh.rename(output)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
     return parts

@@ -109,3 +109,15 @@ def half_width_percent(ci95: Optional[Sequence[float]], ratio: float) -> Optiona
     if not ci95:
         return None
     return max(ratio - ci95[0], ci95[1] - ratio) / ratio * 100
+
+
+def precision_note(record: Dict[str, Any]) -> str:
+    """``; precision +-2.5% (CPU): met, +-2.1% after 23 rounds`` for a ``--precision`` record,
+    else ""."""
+    target = record.get("precision_target")
+    if target is None:
+        return ""
+    achieved = record.get("precision_achieved")
+    reached = "no interval" if achieved is None else f"+-{achieved:.1f}%"
+    verdict = "met" if record.get("precision_met") else "NOT met (--max-rounds reached)"
+    return f"; precision +-{target:g}% (CPU): {verdict}, {reached} after {record['rounds']} rounds"

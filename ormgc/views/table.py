@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from ormgc.views.stats import format_ratio
+from ormgc.views.stats import format_ratio, precision_note
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -150,6 +150,11 @@ def _baseline_name(record: Dict[str, Any]) -> str:
     return (record.get("cpu_vs_baseline") or {}).get("baseline", "default")
 
 
+def column_names(first: Dict[str, Any]) -> List[str]:
+    """The column names, ``wall vs default`` naming the baseline ``first`` is paired with."""
+    return [column.format(baseline=_baseline_name(first)) for column in _COLUMNS]
+
+
 def _rounds(record: Dict[str, Any]) -> str:
     if "cpu_vs_baseline" not in record or record.get("repeat", 1) < 2:
         return ""
@@ -193,9 +198,8 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
             f"{first['driver_version']}, {_server(first)}{backend}; {first['rows']} rows, "
             f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
-            f"median of {first.get('repeat', 1)}{_rounds(first)}"
+            f"median of {first.get('repeat', 1)}{_rounds(first)}{precision_note(first)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
-        header = [column.format(baseline=_baseline_name(first)) for column in _COLUMNS]
-        blocks.append(heading + "\n" + grid(header, rows) + _server_note(first))
+        blocks.append(heading + "\n" + grid(column_names(first), rows) + _server_note(first))
     return "\n\n".join(blocks)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-from ormgc.views.table import _COLUMNS, _row, grid, threshold_text
+from ormgc.views.stats import precision_note
+from ormgc.views.table import _row, column_names, grid, threshold_text
 
 _REQUEST_COLUMNS = (
     "orm",
@@ -74,6 +75,9 @@ def format_workloads(records: Sequence[Dict[str, Any]]) -> str:
         heading = (
             f"{python}, workload {first['shape']}; {loaded} loaded, "
             f"freeze={'on' if first['freeze'] else 'off'}, median of {first.get('repeat', 1)}"
+            + precision_note(first)
         )
-        blocks.append(heading + "\n" + grid(_COLUMNS, [_row(records, r) for r in group]))
+        blocks.append(
+            heading + "\n" + grid(column_names(group[0]), [_row(records, r) for r in group])
+        )
     return "\n\n".join(blocks)

@@ -13,17 +13,27 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
-from orm_fixtures import FixtureError, mask_password, open_fixture, request_shapes, shapes
+from orm_fixtures import (
+    PREFORK_SHAPE,
+    FixtureError,
+    mask_password,
+    open_fixture,
+    request_shapes,
+    shapes,
+)
 from orm_fixtures.request_loop import RequestLoop
 from ormgc.worker.policies import Policy, parse_policy, prepare_heap
+from ormgc.worker.prefork import run_prefork
 from ormgc.worker.probe import Probe, gc_identity, interpreter_identity
 from ormgc.worker.requests import request_figures
 from ormgc.worker.server_cpu import ServerCpu
+from ormgc.worker.timeline import DEFAULT_EVERY, Timeline
 from ormgc.worker.workload import (
     WorkloadError,
     describe_error,
+    describe_exit,
     library_versions,
     loaded_count,
     prepared,
@@ -33,6 +43,7 @@ EXIT_FIXTURE_ERROR = 3
 EXIT_WORKLOAD_ERROR = 4
 
 
+Stage = Callable[[str], None]
 Outcome = Tuple[Dict[str, Any], Dict[str, Any], Probe, Optional[int], Dict[str, Any]]
 
 
@@ -45,18 +56,28 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     server = ServerCpu.locate(spec, fixture)  # before the heap is prepared: see server_cpu
     if spec["shape"] in request_shapes(spec["orm"]):
         shape = request_shapes(spec["orm"])[spec["shape"]]
+        timeline = Timeline(spec["requests"], spec.get("timeline_every") or DEFAULT_EVERY)
         loop = RequestLoop(
-            getattr(fixture, shape.opens), spec["rows"], spec["requests"], spec["per_request"]
+            getattr(fixture, shape.opens),
+            spec["rows"],
+            spec["requests"],
+            spec["per_request"],
+            timeline.sample,
+            timeline.every,
         )
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         server.start()
-        with Probe() as probe:
+        probe = Probe()
+        timeline.attach(probe)
+        with probe:
             count = shape.run(loop, loop.per_request)
         extra["adaptive"] = policy.finish()
         server.stop()
+        timeline.close()
         extra.update(request_figures(loop.stamps, probe))
-        extra["per_request"] = loop.per_request
+        extra.update(per_request=loop.per_request, timeline_every=timeline.every)
+        extra["rss_timeline"] = timeline.records()
     else:
         shape = shapes(spec["orm"])[spec["shape"]]
         with getattr(fixture, shape.opens)() as handle:
@@ -76,27 +97,33 @@ def _run_shape(spec: Dict[str, Any], policy: Policy) -> Outcome:
     return fixture.describe(), heap, probe, count, extra
 
 
-def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
+def _run_workload(spec: Dict[str, Any], policy: Policy, stage: Stage) -> Outcome:
     """The user's workload (``--workload``): same steps, their setup and callable."""
     if spec.get("orm") == "mongoengine":  # the server ormgc started (or was given) for them
         os.environ["ORMGC_MONGODB_URL"] = spec["db"]
+    stage(f"workload {spec['workload']}: its import or setup")
     with prepared(spec["workload"]) as call:
+        stage(f"workload {spec['workload']}: the measured call")  # before the heap is prepared
         heap = prepare_heap(spec["freeze"])
         policy.apply()
         try:
             with Probe() as probe:
                 loaded = call()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             policy.finish()
             gc.enable()
-            raise WorkloadError(
-                f"workload {spec['workload']}: the measured call raised "
-                f"{describe_error(exc, spec['workload'])}"
-            ) from None
+            how = (
+                describe_exit(exc)
+                if isinstance(exc, SystemExit)
+                else f"raised {describe_error(exc, spec['workload'])}"
+            )
+            raise WorkloadError(f"workload {spec['workload']}: the measured call {how}") from None
         adaptive = policy.finish()
         count = loaded_count(loaded)
         del loaded
         gc.enable()
+        stage(f"workload {spec['workload']}: its clean-up after the yield")
+    stage("")
     versions = library_versions()
     description = {
         "orm": spec.get("orm") or "workload",
@@ -112,12 +139,16 @@ def _run_workload(spec: Dict[str, Any], policy: Policy) -> Outcome:
     return description, heap, probe, count, {"adaptive": adaptive}
 
 
-def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
+def measure(spec: Dict[str, Any], stage: Stage = lambda where: None) -> Dict[str, Any]:
     """Measure one shape, or the user's workload, under one policy; return the record."""
     identity = gc_identity()  # before the policy touches anything: the interpreter's defaults
     policy = parse_policy(spec["policy"])
-    run = _run_workload if spec.get("workload") else _run_shape
-    description, heap, probe, count, extra = run(spec, policy)
+    if spec.get("workload"):
+        description, heap, probe, count, extra = _run_workload(spec, policy, stage)
+    elif spec.get("shape") == PREFORK_SHAPE:
+        description, heap, probe, count, extra = run_prefork(spec, policy)
+    else:
+        description, heap, probe, count, extra = _run_shape(spec, policy)
     record: Dict[str, Any] = {
         "python": identity["python"],
         "python_build": identity["python_build"],
@@ -159,11 +190,25 @@ def prepare(spec: Dict[str, Any]) -> Dict[str, Any]:
     return description
 
 
+def _stage_in(result_path: str) -> Stage:
+    """Say in the result file which part of a workload runs: if it ends the process
+    (``os._exit``, a signal) the runner names that part (``ormgc.runs.runner``)."""
+
+    def stage(where: str) -> None:
+        with open(result_path, "w") as handle:
+            json.dump({"stage": where} if where else {}, handle)
+
+    return stage
+
+
 def main(argv: Any = None) -> int:
     (result_path,) = argv or sys.argv[1:]
     spec = json.loads(sys.stdin.read())
     try:
-        result = prepare(spec) if spec["action"] == "prepare" else measure(spec)
+        if spec["action"] == "prepare":
+            result = prepare(spec)
+        else:
+            result = measure(spec, _stage_in(result_path))
         code = 0
     except FixtureError as exc:
         result, code = {"error": str(exc)}, EXIT_FIXTURE_ERROR

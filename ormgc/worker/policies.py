@@ -31,7 +31,10 @@ DEFAULT_SWEEP = (
     "threshold:100000",
     "disabled",
 )
-_KIND = re.compile(r"([a-z]+)[:_](.*)\Z")
+_KIND = re.compile(r"([a-z]+)[:_](.*)\Z", re.DOTALL)
+# ASCII digits only, at most 10 (2**31-1 has 10): str.isdigit() and int() also take '²' or
+# '٣', and int() refuses over 4300 digits with a ValueError.
+_NUMBER = re.compile(r"[0-9]{1,10}\Z")
 MAX_THRESHOLD = 2**31 - 1  # gc.set_threshold takes a C int
 # gc.set_threshold takes any C int; a first threshold of 0 switches collection off (that is
 # ``disabled``), a negative one too. For the older generations 0 is meaningful (collect that
@@ -73,7 +76,7 @@ def _parse_threshold(text: str, values: str) -> Policy:
         raise UsageError(f"bad GC policy {text!r}: at most {len(_LOWEST)} thresholds")
     numbers = []
     for position, (part, lowest) in enumerate(zip(parts, _LOWEST)):
-        if not part.isdigit() or not lowest <= int(part) <= MAX_THRESHOLD:
+        if not _NUMBER.match(part) or not lowest <= int(part) <= MAX_THRESHOLD:
             which = ("first", "second", "third")[position]
             raise UsageError(
                 f"bad GC threshold in {text!r}: the {which} must be a whole number "
@@ -84,7 +87,7 @@ def _parse_threshold(text: str, values: str) -> Policy:
 
 
 ADAPTIVE = Policy("adaptive", bounds=(None, adaptive.DEFAULT_UPPER, adaptive.RULES[0]))
-_ADAPTIVE_VALUES = re.compile(r"(\d+)(?:\.\.|_)(\d+)(?:[,_]([a-z]+))?\Z")
+_ADAPTIVE_VALUES = re.compile(r"([0-9]{1,10})(?:\.\.|_)([0-9]{1,10})(?:[,_]([a-z]+))?\Z")
 
 
 def _parse_adaptive(text: str, values: str) -> Policy:

@@ -116,6 +116,14 @@ def gc_identity() -> Dict[str, Any]:
     }
 
 
+def _reported_stats() -> Optional[Dict[str, float]]:
+    """3.15+: the sums over generations of gc.get_stats()' duration (s) and candidates."""
+    stats = gc.get_stats()
+    if "duration" not in stats[0]:
+        return None
+    return {key: sum(s[key] for s in stats) for key in ("duration", "candidates")}
+
+
 class Probe:
     """Context manager measuring one block; ``result`` holds the numbers afterwards."""
 
@@ -127,6 +135,12 @@ class Probe:
         self._generations: List[int] = []
         self._collected = 0
         self._uncollectable = 0
+        # 3.15+ reports each collection's own duration (s) and candidates: kept when present
+        self._reported = "duration" in gc.get_stats()[0]
+        self._durations: List[float] = []  # floats and ints: untracked by the GC
+        self._candidates: List[int] = []
+        if self._reported:
+            self._callback = self._callback_reported  # type: ignore[method-assign]
 
     def _callback(self, phase: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter_ns()
@@ -138,15 +152,33 @@ class Probe:
             self._collected += info["collected"]
             self._uncollectable += info["uncollectable"]
 
+    @property
+    def has_candidates(self) -> bool:
+        """Whether this interpreter's callbacks say how many objects each collection examined."""
+        return self._reported
+
+    @property
+    def candidates(self) -> int:
+        """Objects examined by the collections so far (3.15+; 0 where not reported)."""
+        return sum(self._candidates)
+
+    def _callback_reported(self, phase: str, info: Dict[str, Any]) -> None:
+        Probe._callback(self, phase, info)
+        if phase == "stop":
+            self._durations.append(info["duration"])
+            self._candidates.append(info["candidates"])
+
     def __enter__(self) -> Probe:
         was_enabled = gc.isenabled()
         gc.disable()  # no collection may fall between reading the stats and hooking the callback
         self._was_enabled = was_enabled
         self._threshold_before = list(gc.get_threshold())
         self._stats_before = [s["collections"] for s in gc.get_stats()]
+        self._reported_before = _reported_stats()
         self._rss_method = _reset_peak_rss()
         self._rss_before_kb = _status_kb("VmRSS") or 0
         gc.callbacks.append(self._callback)
+        MARKER.hook()  # --exact without symbols: around every other callback
         self._wall0 = time.perf_counter_ns()
         self._cpu0 = time.process_time_ns()
         if was_enabled:
@@ -161,7 +193,9 @@ class Probe:
         wall_ns = time.perf_counter_ns() - self._wall0
         cpu_ns = time.process_time_ns() - self._cpu0
         gc.callbacks.remove(self._callback)
+        MARKER.unhook()
         stats_after = [s["collections"] for s in gc.get_stats()]
+        reported_after = _reported_stats()
         peak_kb = _peak_rss_kb(self._rss_method)
         rss_after_kb = _status_kb("VmRSS") or 0
         if enabled_during:
@@ -169,6 +203,8 @@ class Probe:
         if exc_info[0] is not None:
             return
         self.result = self._summarise(wall_ns, cpu_ns, stats_after, peak_kb, rss_after_kb)
+        if self._reported:
+            self.result["gc_reported"] = self._reported_figures(reported_after)
 
     def _summarise(
         self, wall_ns: int, cpu_ns: int, stats_after: List[int], peak_kb: int, rss_after_kb: int
@@ -207,4 +243,24 @@ class Probe:
             "peak_rss_method": self._rss_method,
             "gc_threshold_before": self._threshold_before,
             "gc_threshold_after": list(gc.get_threshold()),
+        }
+
+    def _reported_figures(self, stats_after: Optional[Dict[str, float]]) -> Dict[str, Any]:
+        """3.15+: the collector's own duration and candidates, beside the probe's pauses."""
+        durations = sorted(seconds * 1e3 for seconds in self._durations)
+        paused_ms = sum(self.pauses_ns) / 1e6
+        before, after = self._reported_before or {}, stats_after or {}
+        return {
+            "duration_ms": {
+                "total": sum(durations),
+                "max": durations[-1] if durations else 0.0,
+                "p50": percentile(durations, 0.50),
+                "p99": percentile(durations, 0.99),
+            },
+            "candidates": sum(self._candidates),
+            "stats_duration_ms": (after.get("duration", 0) - before.get("duration", 0)) * 1e3,
+            "stats_candidates": after.get("candidates", 0) - before.get("candidates", 0),
+            # The probe's pause runs from the "start" to the "stop" callback, so it holds the
+            # collector's own duration and the callbacks between: the ratio is <= 1.
+            "duration_over_pause": sum(durations) / paused_ms if paused_ms else None,
         }

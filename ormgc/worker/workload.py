@@ -49,6 +49,11 @@ def describe_error(exc: BaseException, target: str = "") -> str:
     return f"{type(exc).__name__}{': ' + message[0] if message else ''}{where}"
 
 
+def describe_exit(exc: SystemExit) -> str:
+    """How a workload ended its process: ``called sys.exit(3)`` (exit() and quit() raise it too)."""
+    return f"called sys.exit({exc.code!r})" if exc.code is not None else "called sys.exit()"
+
+
 def _import_file(path: str) -> ModuleType:
     if not os.path.isfile(path):
         raise WorkloadError(f"workload file {path} not found")
@@ -84,6 +89,8 @@ def load_setup(target: str) -> Callable[[], Any]:
         module = _import_file(where) if is_file_target(where) else _import_module(where)
     except WorkloadError:
         raise
+    except SystemExit as exc:
+        raise WorkloadError(f"importing workload {where}: it {describe_exit(exc)}") from None
     except Exception as exc:
         raise WorkloadError(
             f"importing workload {where} raised {describe_error(exc, target)}"
@@ -107,6 +114,8 @@ def prepared(target: str) -> Iterator[Callable[[], Any]]:
         generator = made if inspect.isgenerator(made) else None
         if generator is not None:
             made = next(generator, _NOTHING)
+    except SystemExit as exc:
+        raise WorkloadError(f"workload {target}: setup {describe_exit(exc)}") from None
     except Exception as exc:
         raise WorkloadError(
             f"workload {target}: setup raised {describe_error(exc, target)}"
@@ -128,6 +137,10 @@ def prepared(target: str) -> Iterator[Callable[[], Any]]:
             next(generator)
         except StopIteration:
             return
+        except SystemExit as exc:
+            raise WorkloadError(
+                f"workload {target}: clean-up after the yield {describe_exit(exc)}"
+            ) from None
         except Exception as exc:
             raise WorkloadError(
                 f"workload {target}: clean-up after the yield raised {describe_error(exc, target)}"

@@ -1,0 +1,124 @@
+"""README's answer: the seed query on every Python, from committed results only.
+
+One row per Python 3.9-3.15 (SQLAlchemy, ``seed_loop``, SQLite, the seed's 100,000 rows with
+20,000 loaded): collections by default and at ``threshold:50000`` (the pyperf matrix's probe
+records), the GC's share of the default query (exact instructions under callgrind where a
+``results/exact`` record exists, else the pyperf CPU timings' 1 - disabled/default with a
+bootstrap interval: the row says which) and what ``threshold:50000`` wins (the paired CPU ratio
+of ``results/paired/seed-sqlalchemy-3.X.json`` with its 95% interval and the load average).
+``scripts/readme_answer.py`` writes it between the ``answer`` marks of README and the docs'
+front page; tests/test_docs.py checks both.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
+from ormgc.errors import OrmGcError
+from ormgc.runs.pythons import SUPPORTED
+from ormgc.views.charts_common import share_interval
+from ormgc.views.report_data import ResultSet, load, minor, read_records
+
+ORM, SHAPE, RAISED = "sqlalchemy", "seed_loop", "threshold:50000"
+BEGIN, END = "<!-- answer:begin -->", "<!-- answer:end -->"
+PAIRED_FILE = "paired/seed-sqlalchemy-{python}.json"
+ANSWER_PAGES = ("README.md", "docs/index.md")  # each holds one block between the marks
+
+
+def _seed_size(record: Dict[str, Any]) -> bool:
+    return (record.get("rows"), record.get("loaded")) == (DEFAULT_ROWS, DEFAULT_LOAD)
+
+
+def _pick(records: Sequence[Dict[str, Any]], python: str, policy: str) -> Optional[Dict]:
+    for record in records:
+        same = (minor(record["python"]), record.get("orm"), record.get("shape"))
+        if same == (python, ORM, SHAPE) and record["policy"] == policy and _seed_size(record):
+            return record
+    return None
+
+
+def _share(results: ResultSet, python: str) -> str:
+    exact = _pick(results.exact.records, python, "default")
+    if exact is not None:
+        return f"{exact['gc_share']:.1%} of instructions (exact)"
+    values = {
+        t.policy: t.values
+        for t in results.timings
+        if (t.python, t.orm, t.shape) == (python, ORM, SHAPE)
+    }
+    if "default" not in values or "disabled" not in values:
+        return "--"
+    point, low, high = share_interval(values["default"], values["disabled"])
+    return f"{point:.0%} [{low:.0%}, {high:.0%}] of CPU time (timing)"
+
+
+def _win(root: Path, python: str) -> str:
+    path = root / PAIRED_FILE.format(python=python)
+    if not path.exists():
+        return "-- (not measured)"
+    raised = _pick(read_records(path), python, RAISED)
+    versus = (raised or {}).get("cpu_vs_baseline") or {}
+    if versus.get("baseline") != "default" or not versus.get("ci95"):
+        raise OrmGcError(f"{path}: no paired {RAISED} record against default")
+    ratio, (low, high) = versus["ratio"], versus["ci95"]
+    load = max(average[0] for average in (r["load_average"] for r in read_records(path)))
+    significant = "" if high < 1 or low > 1 else " n.s."
+    change = f"{1 - ratio:.0%} less CPU" if ratio <= 1 else f"{ratio - 1:.0%} more CPU"
+    return (
+        f"{change}: {ratio:.2f}x [{low:.2f}, {high:.2f}]{significant}, "
+        f"{raised['repeat']} rounds, load <= {load:.1f}"
+    )
+
+
+def rows(root: Path) -> List[List[str]]:
+    """The table's rows, one per supported Python that the pyperf matrix measured."""
+    results = load(root)
+    table = []
+    for python in SUPPORTED:
+        default = _pick(results.probes.records, python, "default")
+        raised = _pick(results.probes.records, python, RAISED)
+        if default is None or raised is None:
+            continue
+        label = default["python"]
+        if default.get("orm_speedups") == "pure-python":
+            label += " (pure-Python SQLAlchemy)"
+        counts = f"{default['collections_total']:,} / {raised['collections_total']:,}"
+        table.append([label, counts, _share(results, python), _win(root, python)])
+    if not table:
+        raise OrmGcError(f"{root}: no pyperf probe records of {ORM} {SHAPE} at the seed's size")
+    return table
+
+
+def block(root: Path) -> str:
+    """The Markdown between README's marks (without the marks)."""
+    header = [
+        "Python",
+        "collections per query: default / threshold:50000",
+        "GC's share of the default query",
+        "what threshold:50000 wins (CPU time vs default, 95% interval)",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(root)]
+    sources = (
+        "SQLAlchemy 2.0.58 on SQLite, the seed's loop: 20,000 of 100,000 rows, after "
+        "`gc.collect(2)` + `gc.freeze()`. Collections: `results/pyperf/vm/3.X.probe.json` "
+        "(deterministic). Share: *exact* = the collector's share of the query's instructions "
+        "under callgrind (`results/exact/`), *timing* = 1 - median(disabled) / median(default) "
+        "of the pyperf CPU times (`results/pyperf/vm/3.X.json`, bootstrap interval); instructions "
+        "are not time: the collector's share of CPU time is higher. Wins: `ormgc run "
+        "--policy default --policy threshold:50000 --repeat 5`, paired rounds "
+        "(`results/paired/seed-sqlalchemy-3.X.json`); load: the 1-minute load average on 2 cores "
+        "shared with other jobs. Written by `python scripts/readme_answer.py --write`."
+    )
+    return "\n".join(lines) + "\n\n" + sources + "\n"
+
+
+def replace_block(text: str, inner: str) -> str:
+    """``text`` with what lies between the marks replaced by ``inner``."""
+    pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
+    if len(pattern.findall(text)) != 1:
+        raise OrmGcError(f"the page needs exactly one {BEGIN} ... {END} block")
+    return pattern.sub(lambda _: f"{BEGIN}\n{inner}{END}", text)
