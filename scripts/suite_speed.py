@@ -132,6 +132,19 @@ def table(paths: List[Path]) -> str:
     return "\n".join(rows)
 
 
+def slowest(before: Path, after: Path, count: int = 25) -> str:
+    """The ``count`` slowest steps of ``before`` beside the same steps in ``after`` (-- where
+    ``after`` did not list it among its own slowest: under its --durations cut-off)."""
+    old, new = (json.loads(path.read_text())["durations"] for path in (before, after))
+    seconds = {(d["test"], d["when"]): d["seconds"] for d in new}
+    rows = ["| test (step) | before s | after s |", "| --- | ---: | ---: |"]
+    for d in old[:count]:
+        now = seconds.get((d["test"], d["when"]))
+        shown = f"{now:.1f}" if now is not None else "--"
+        rows.append(f"| `{d['test']}` ({d['when']}) | {d['seconds']:.1f} | {shown} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
@@ -146,11 +159,17 @@ def main() -> int:
     old.add_argument("--commit", required=True, help="the commit that run tested")
     show = sub.add_parser("table", help="Markdown table of measure's files")
     show.add_argument("files", nargs="+", type=Path)
+    both = sub.add_parser("slowest", help="the slowest tests of one record beside another's")
+    both.add_argument("before", type=Path)
+    both.add_argument("after", type=Path)
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args, command = parser.parse_args(argv[:cut]), argv[cut + 1 :]
     if args.action == "table":
         print(table(args.files))
+        return 0
+    if args.action == "slowest":
+        print(slowest(args.before, args.after))
         return 0
     if not command:
         parser.error("give the command after --")

@@ -39,6 +39,8 @@ def test_measure_records_time_load_summary_and_durations(tmp_path: Path) -> None
     shown = _script("table", str(out))
     assert shown.returncode == 0
     assert "| tests |" in shown.stdout and "| 2 passed, 1 skipped |" in shown.stdout
+    beside = _script("slowest", str(out), str(out)).stdout.splitlines()
+    assert beside[2] == "| `tests/test_x.py::test_slow` (call) | 12.5 | 12.5 |"
     again = _script("measure", "tests", "-o", str(out), "--fresh-cache", str(cache), "--", "true")
     assert again.returncode == 2 and "exists: give a new folder" in again.stderr  # not fresh
 
