@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +49,9 @@ def measure(name: str, command: List[str], output: Path, fresh_cache: str) -> Di
         while not done.wait(SAMPLE_S):
             loads.append(os.getloadavg()[0])
 
+    # Started in the background of a shell, this process ignores SIGINT and its children
+    # would inherit that (and the tests that interrupt a run with SIGINT fail): restore it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     load_before = os.getloadavg()
     sampler = threading.Thread(target=sample, daemon=True)
     began, started = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
