@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 SAMPLE_S = 5.0
 DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)")
@@ -136,16 +136,18 @@ def table(paths: List[Path]) -> str:
     return "\n".join(rows)
 
 
-def slowest(before: Path, after: Path, count: int = 25) -> str:
-    """The ``count`` slowest steps of ``before`` beside the same steps in ``after`` (-- where
-    ``after`` did not list it among its own slowest: under its --durations cut-off)."""
-    old, new = (json.loads(path.read_text())["durations"] for path in (before, after))
+def slowest(before: Path, after: Optional[Path], count: int = 25) -> str:
+    """The ``count`` slowest steps of ``before``, beside the same steps in ``after`` if given
+    (-- where ``after`` did not list it among its own slowest: under its --durations cut-off)."""
+    old = json.loads(before.read_text())["durations"]
+    new = json.loads(after.read_text())["durations"] if after else []
     seconds = {(d["test"], d["when"]): d["seconds"] for d in new}
-    rows = ["| test (step) | before s | after s |", "| --- | ---: | ---: |"]
+    rows = ["| test (step) | before s |" + (" after s |" if after else "")]
+    rows.append("| --- | ---: |" + (" ---: |" if after else ""))
     for d in old[:count]:
         now = seconds.get((d["test"], d["when"]))
-        shown = f"{now:.1f}" if now is not None else "--"
-        rows.append(f"| `{d['test']}` ({d['when']}) | {d['seconds']:.1f} | {shown} |")
+        shown = (f" {now:.1f} |" if now is not None else " -- |") if after else ""
+        rows.append(f"| `{d['test']}` ({d['when']}) | {d['seconds']:.1f} |{shown}")
     return "\n".join(rows)
 
 
@@ -165,7 +167,7 @@ def main() -> int:
     show.add_argument("files", nargs="+", type=Path)
     both = sub.add_parser("slowest", help="the slowest tests of one record beside another's")
     both.add_argument("before", type=Path)
-    both.add_argument("after", type=Path)
+    both.add_argument("after", type=Path, nargs="?")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args, command = parser.parse_args(argv[:cut]), argv[cut + 1 :]
