@@ -21,7 +21,7 @@ from ormgc.cli_publish import add_publish, run_pins, run_site
 from ormgc.cli_run import add_run, run
 from ormgc.console import INTERRUPTED
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
-from ormgc.results import DEFAULT_RESULTS, check_writable, write_atomic
+from ormgc.results import DEFAULT_RESULTS, check_writable, copy_merged, plan_merge, write_atomic
 from ormgc.runs.debian_python import INSTALLABLE
 from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
@@ -84,11 +84,21 @@ def _need(module: str, extra: str, command: str) -> None:
 def _compare(args: argparse.Namespace) -> int:
     _need("pyperf", "pyperf", "ormgc compare")
     from ormgc.views.compare import (  # needs pyperf: import late
+        load_result,
         load_results,
         markdown,
         pick_machine,
     )
 
+    if args.merge:  # shards from separate runners: checked whole, then copied, then compared
+        plan = plan_merge(args.merge, args.results, args.machine)
+        for item in plan:
+            if not item.source.name.endswith(".probe.json"):
+                load_result(item.source, item.python)
+        copy_merged(plan)
+        pythons = sorted({item.python for item in plan})
+        print(f"merged {len(args.merge)} shards ({', '.join(pythons)}) into {args.results}",
+              file=sys.stderr)  # fmt: skip
     machine = pick_machine(args.results, args.machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
@@ -119,6 +129,14 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
         "--python", action="append", help="version to include (repeatable; default: all found)"
     )
     compare.add_argument("--output", type=Path, help="Markdown file (default: comparison.md)")
+    compare.add_argument(
+        "--merge",
+        action="append",
+        type=Path,
+        metavar="SHARD",
+        help="first copy this results folder of a separate run (one CI job) into --results "
+        "(repeatable); refused if two shards hold one Python or a file there differs",
+    )
 
 
 def _asv_compare(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """Result files, written whole or not at all; where matrix results live:
-``results/pyperf/<machine>/<python>.json`` and its probe records.
+``results/pyperf/<machine>/<python>.json`` and its probe records; shards (one runner's
+results folder each, one Python or more) merged into one such folder.
 
 The pyperf file is in pyperf's own format (``pyperf compare_to`` reads it); the probe records
 (``<python>.probe.json``, as ``ormgc run --json`` writes them) sit beside it.
@@ -15,7 +16,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, NamedTuple, TextIO
+from typing import Any, Callable, Dict, List, NamedTuple, Sequence, TextIO
 
 from ormgc.errors import UsageError
 
@@ -127,3 +128,55 @@ def write_json_atomic(path: Path, data: Any) -> None:
         out.write("\n")
 
     write_atomic(path, dump)
+
+
+class ShardFile(NamedTuple):
+    """One file of a shard (one runner's results folder) and where the merge puts it."""
+
+    python: str
+    source: Path
+    target: Path
+
+
+_SHARD_FILE = re.compile(r"(3\.\d+t?)(\.probe)?\.json\Z")
+
+
+def plan_merge(shards: Sequence[Path], results: Path, machine: str) -> List[ShardFile]:
+    """What merging ``shards`` into ``results/<machine>/`` copies; UsageError, before anything
+    is copied, if a shard is empty, the shards come from several machines and none is given,
+    two shards hold different results for one Python, or a file already there differs."""
+    found: Dict[str, List[Path]] = {}
+    for shard in shards:
+        folders = (
+            [path for path in sorted(shard.glob("*")) if path.is_dir()] if shard.is_dir() else []
+        )
+        files = [path for folder in folders for path in folder.glob("*.json")
+                 if _SHARD_FILE.match(path.name)]  # fmt: skip
+        if not files:
+            raise UsageError(f"no results in shard {shard} (expected <machine>/3.X.json)")
+        for path in files:
+            found.setdefault(path.parent.name, []).append(path)
+    if not machine and len(found) > 1:
+        names = ", ".join(sorted(found))
+        raise UsageError(f"the shards come from machines {names}: name one with --machine")
+    machine = machine or next(iter(found))
+    planned: Dict[Path, ShardFile] = {}
+    for path in (path for paths in found.values() for path in paths):
+        target = results / machine / path.name
+        match = _SHARD_FILE.match(path.name)
+        assert match is not None
+        earlier = planned.get(target)
+        if earlier is not None and earlier.source.read_bytes() != path.read_bytes():
+            raise UsageError(f"two shards hold Python {match.group(1)}: {earlier.source}, {path}")
+        if target.exists() and target.read_bytes() != path.read_bytes():
+            raise UsageError(f"{target} exists and differs from {path}: merge into a new folder")
+        planned[target] = ShardFile(match.group(1), path, target)
+    return sorted(planned.values(), key=lambda item: item.target.name)
+
+
+def copy_merged(plan: Sequence[ShardFile]) -> None:
+    """Copy what ``plan_merge`` planned, each file whole or not at all."""
+    for item in plan:
+        item.target.parent.mkdir(parents=True, exist_ok=True)
+        text = item.source.read_text(encoding="utf-8")
+        write_atomic(item.target, lambda out, text=text: out.write(text))

@@ -21,6 +21,16 @@ SMALL_LOAD = 500
 os.environ.setdefault(PYTHONS_ENV, str(pythons_dir()))
 
 
+# Files whose module fixture is one long serial step (seconds in the fresh-clone CI of
+# results/suite-speed.md): collected first, so that under ./dev test's two workers
+# (--dist loadfile) one worker starts on it while the other takes every other file.
+LONGEST_FILES = ("test_asv_site.py",)
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FILES)  # stable: order kept
+
+
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache shared by the tests that only read datasets (built once per test session)."""
