@@ -185,7 +185,12 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
         _grouped(right, versions, shared, share_of, labels=False)
         right.axhline(0, color="#666666", linewidth=0.8)
         right.set_ylabel("GC share of the query (%)")
-        right.set_title(f"{orm}: share = 1 - time(disabled) / time(policy)")
+        kinds_here = {how for (_, o, _), how in hows.items() if o == orm}
+        right.set_title(  # exact: the collector's share of the instructions; else of CPU time
+            f"{orm}: the collector's share of the instructions"
+            if all(kind.startswith("exact") for kind in kinds_here)
+            else f"{orm}: GC share (exact, else 1 - time(disabled) / time(policy))"
+        )
         for version in (versions[0], versions[-1]):
             found = gc_share(results, version, orm, "default")
             if found:
