@@ -6,7 +6,7 @@ browser the same libraries from npm (``tools/node_modules``, installed by .ci/in
 and drops the integrity attributes of the links it redirects. Nothing else is changed.
 
     python tools/asv_site.py serve .asv/html            # look at it: http://127.0.0.1:8080
-    python tools/asv_site.py check .asv/html --screenshot docs/asv-site.png
+    python tools/asv_site.py check .asv/html --screenshot docs/images/asv-site.png
 """
 
 from __future__ import annotations
