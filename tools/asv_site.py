@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -92,18 +93,22 @@ def rewrite_page(html: str) -> str:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    """asv's pages with their CDN libraries from npm (``rewrite_page``); the rest as files."""
+
+    PAGES = {"/": "index.html", "/index.html": "index.html", "/error.html": "error.html"}
+
     def log_message(self, *args: object) -> None:  # quiet: the check prints what matters
         pass
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        path = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
         if path.startswith(VENDOR):
             target = (NODE_MODULES / path[len(VENDOR) :]).resolve()
             if NODE_MODULES in target.parents and target.is_file():
                 return self._send(target.read_bytes(), self.guess_type(str(target)))
             return self.send_error(404, f"no local copy {path}: run .ci/install-tools")
-        if path in ("/", "/index.html", "/error.html"):
-            page = Path(self.directory, path.lstrip("/") or "index.html").read_text()
+        if path in self.PAGES:
+            page = Path(self.directory, self.PAGES[path]).read_text()
             return self._send(rewrite_page(page).encode(), "text/html; charset=utf-8")
         return super().do_GET()
 
@@ -126,18 +131,24 @@ def site_index(html_dir: Path) -> Dict[str, Any]:
 
 
 @contextlib.contextmanager
-def serving(html_dir: Path, port: int = 0) -> Iterator[str]:
-    """Serve ``html_dir`` on 127.0.0.1 in a thread; yield its base URL."""
-    site_index(html_dir)
-    handler = functools.partial(_Handler, directory=str(html_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def serve(folder: Path, handler: type = _Handler, port: int = 0) -> Iterator[str]:
+    """Serve ``folder`` with ``handler`` on 127.0.0.1 in a thread; yield its base URL."""
+    bound = functools.partial(handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), bound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def serving(html_dir: Path, port: int = 0) -> Iterator[str]:
+    """Serve the asv site ``html_dir`` (checked first) on 127.0.0.1; yield its base URL."""
+    site_index(html_dir)
+    with serve(html_dir, _Handler, port) as base:
+        yield base
 
 
 def find_browser() -> Tuple[Optional[str], Optional[str]]:

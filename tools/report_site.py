@@ -9,19 +9,16 @@ server has, or an anchor on the page), no console error; optionally a screenshot
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import http.server
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import ContextManager, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asv_site import SiteError, chromium  # noqa: E402
+from asv_site import SiteError, chromium, serve  # noqa: E402
 
 _IMAGES = """return Array.from(document.images).map(function(img) {
     return [img.getAttribute('src'), img.complete, img.naturalWidth];
@@ -35,17 +32,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def serving(folder: Path) -> Iterator[str]:
+def serving(folder: Path) -> ContextManager[str]:
     """Serve ``folder`` on 127.0.0.1 (as GitHub Pages would); yield its base URL."""
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve(folder, _Quiet)
 
 
 def _reachable(url: str) -> bool:

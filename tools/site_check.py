@@ -11,59 +11,27 @@ loads its libraries from CDNs; here they come from npm (asv_site's rewriting, th
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import http.server
 import sys
-import threading
 import time
-import urllib.parse
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import ContextManager, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asv_site import NODE_MODULES, VENDOR, SiteError, chromium, rewrite_page  # noqa: E402
+from asv_site import SiteError, chromium, serve  # noqa: E402
+from asv_site import _Handler as AsvHandler  # noqa: E402
 from report_site import _IDS, _IMAGES, _LINKS, _reachable  # noqa: E402
 
-ASV_PAGES = ("/asv/", "/asv/index.html", "/asv/error.html")
+
+class _Handler(AsvHandler):
+    """The site as GitHub Pages serves it; asv's pages (under asv/) with their CDN libraries
+    from npm."""
+
+    PAGES = {"/asv/": "asv/index.html", "/asv/index.html": "asv/index.html",
+             "/asv/error.html": "asv/error.html"}  # fmt: skip
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """The site as GitHub Pages serves it, asv's CDN libraries from npm."""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        path = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
-        if path.startswith(VENDOR):
-            target = (NODE_MODULES / path[len(VENDOR) :]).resolve()
-            if NODE_MODULES in target.parents and target.is_file():
-                return self._send(target.read_bytes(), self.guess_type(str(target)))
-            return self.send_error(404, f"no local copy {path}: run .ci/install-tools")
-        if path in ASV_PAGES:
-            page = Path(self.directory, "asv/index.html" if path == "/asv/" else path[1:])
-            return self._send(rewrite_page(page.read_text()).encode(), "text/html; charset=utf-8")
-        return super().do_GET()
-
-    def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@contextlib.contextmanager
-def serving(site: Path) -> Iterator[str]:
-    handler = functools.partial(_Handler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def serving(site: Path) -> ContextManager[str]:
+    return serve(site, _Handler)
 
 
 def pages(site: Path) -> List[str]:
