@@ -96,7 +96,7 @@ def test_run_every_shape_on_postgresql(url: str, cache: Path, tmp_path: Path) ->
                  "--json", str(out), cache_dir=cache)  # fmt: skip
     assert done.returncode == 0, done.stderr
     records = json.loads(out.read_text())
-    assert [record["shape"] for record in records] == list(KINDS)
+    assert [record["shape"] for record in records] == [*KINDS, "request_loop", "trash_loop"]
     assert {record["driver"] for record in records} == {"psycopg"}
     assert {record["db_schema"] for record in records} == {sql.schema_name(SMALL_ROWS, 20220107)}
-    assert all(record["loaded"] == SMALL_LOAD for record in records)
+    assert all(record["loaded"] == SMALL_LOAD for record in records if record["shape"] in KINDS)

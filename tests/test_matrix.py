@@ -221,7 +221,8 @@ def test_interrupted_bench_leaves_no_partial_result(tmp_path: Path, signum: int)
     temp.mkdir()
     old = results / "m" / f"{python_label()}.json"
     old.parent.mkdir(parents=True)
-    old.write_text("the previous complete result")
+    previous = '{"benchmarks": [], "note": "the previous complete result"}'  # pyperf's kind
+    old.write_text(previous)
     command = [sys.executable, "-m", "ormgc.runs.pyperf_main", "--results", str(results),
                "--machine", "m", *SMALL, "--quick", "--orm", "sqlalchemy", "-p", "20"]  # fmt: skip
     bench = subprocess.Popen(
@@ -239,7 +240,7 @@ def test_interrupted_bench_leaves_no_partial_result(tmp_path: Path, signum: int)
     assert bench.wait(timeout=60) != 0, "".join(seen) + rest
     assert "no result written" in rest
     assert sorted(path.name for path in old.parent.iterdir()) == [old.name]
-    assert old.read_text() == "the previous complete result"
+    assert old.read_text() == previous
     assert list(temp.iterdir()) == []  # the workers' GC log is gone too
 
 
