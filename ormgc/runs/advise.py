@@ -16,9 +16,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from orm_fixtures import mask_password, serve, served_pid
 from ormgc.errors import UsageError
+from ormgc.runs.aggregate import aggregate
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import attach_ratios, interleaved_rounds
-from ormgc.runs.runner import Progress, Scenario, aggregate, run_worker
+from ormgc.runs.runner import Progress, Scenario, run_worker
 from ormgc.views.stats import paired_ratio, versus
 from ormgc.worker.policies import Policy, parse_policies
 

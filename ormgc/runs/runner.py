@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import orm_fixtures
 from orm_fixtures import mask_password, serve, served_pid
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
+from ormgc.runs.aggregate import aggregate, counts_warning
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import (
     DEFAULT_BASELINE,
@@ -33,10 +33,6 @@ from ormgc.runs.paired import (
 from ormgc.worker.policies import Policy
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY
-
-_MEDIAN_FIELDS = ("wall_ms", "cpu_ms", "peak_rss_mb", "rss_delta_mb")
-_SPLIT_FIELDS = ("server_cpu_ms", "wait_ms")  # ormgc.worker.server_cpu
-_PAUSE_FIELDS = ("total", "max", "p50", "p99")
 
 
 class Scenario(NamedTuple):
@@ -142,52 +138,6 @@ def databases_for(orms: List[str], dbs: List[str]) -> Dict[str, str]:
     return {orm: chosen.get(orm) or orm_fixtures.default_db(orm) for orm in orms}
 
 
-def _median(values: List[float]) -> float:
-    return statistics.median(values) if values else 0.0
-
-
-def _median_of(runs: List[Dict[str, Any]], field: str) -> Any:
-    """The median of a number, or of each entry of a dict of numbers, across runs."""
-    if isinstance(runs[0][field], dict):
-        return {key: _median([run[field][key] for run in runs]) for key in runs[0][field]}
-    return _median([run[field] for run in runs])
-
-
-def aggregate(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """One record from K runs: counts from the first (checked equal), medians of the rest."""
-    record = dict(runs[0])
-    if "instructions" in record:  # --exact: every run's count, and whether they agree
-        counts = [run["instructions"] for run in runs]
-        record.update(instructions_runs=counts, instructions_identical=len(set(counts)) == 1)
-    for field in _MEDIAN_FIELDS:
-        record[field] = _median([run[field] for run in runs])
-    record["pause_ms"] = {
-        key: _median([run["pause_ms"][key] for run in runs]) for key in _PAUSE_FIELDS
-    }
-    for field in ("rss_end_mb", "request_ms", "request_pause_ms"):  # request loops: medians too
-        if field in record:
-            record[field] = _median_of(runs, field)
-    for field in _SPLIT_FIELDS:  # None where the server's CPU could not be read
-        known = [run[field] for run in runs if run.get(field) is not None]
-        record[field] = _median(known) if len(known) == len(runs) else None
-    counts = [(run["collections"], run["collected"]) for run in runs]
-    record["repeat"] = len(runs)
-    record["counts_identical"] = all(count == counts[0] for count in counts)
-    record["runs"] = [
-        {
-            "wall_ms": run["wall_ms"],
-            "cpu_ms": run["cpu_ms"],
-            **{field: run.get(field) for field in _SPLIT_FIELDS},
-            "collections": run["collections"],
-            "collected": run["collected"],
-            "load_average": run.get("load_average"),
-            **({"workers_total": run["workers_total"]} if "workers_total" in run else {}),
-        }
-        for run in runs
-    ]
-    return record
-
-
 Progress = Callable[[str], None]
 
 
@@ -248,10 +198,7 @@ def _measure(
         for policy in policies:
             record = aggregate(runs[policy.name])
             if not record["counts_identical"]:
-                progress(
-                    f"warning: GC counts differ across repeats of {scenario.shape} "
-                    f"{policy.name}: {[run['collections'] for run in runs[policy.name]]}"
-                )
+                progress(counts_warning(scenario.shape, policy.name, runs[policy.name]))
             scenario_records.append(record)
         attach_ratios(scenario_records, baseline)
         if precision is not None and baseline is not None:
