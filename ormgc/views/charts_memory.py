@@ -101,17 +101,12 @@ def timeline_chart(results: ResultSet, out: Path) -> Drawn:
         f"requests (rss_timeline); request loops load {first.get('per_request')} objects per "
         f"request; the trash loop makes {trash.get('per_request')} two-list cycles holding 1 KiB "
         "per iteration, garbage only the cyclic GC frees. One fresh process per policy, one "
-        f"run each (timing-free: RSS and counts). Source: {results.rel(results.memory.files)}. "
-        f"Machine: {machines(records)}."
+        "run each (timing-free: RSS and counts). "
+        f"Source: {_sources(results, 'timeline', 'trash')}. Machine: {machines(records)}."
     )
     legend_ax = axes[0][0]
     finish(fig, out, slug, question, caption, legend=legend_ax)
     return Chart(slug, question, caption, "; ".join(findings))
-
-
-def _short(policy: str) -> str:
-    """Policy names that fit under a bar pair: threshold:50000 -> t:50000, disabled -> off."""
-    return policy.replace("threshold:", "t:").replace("disabled", "off")
 
 
 def _per_worker(record: Dict[str, Any], field: str) -> List[float]:
@@ -125,6 +120,13 @@ def _spread(values: List[float]) -> Tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
 
 
+def _sources(results: ResultSet, *prefixes: str) -> str:
+    """The memory files a chart drew, by pattern and count (the full list is in the report)."""
+    folder = results.root.name + "/memory"
+    counts = [(p, sum(f.name.startswith(p + "-") for f in results.memory.files)) for p in prefixes]
+    return ", ".join(f"{folder}/{p}-*.json ({n} files)" for p, n in counts if n)
+
+
 def prefork_chart(results: ResultSet, out: Path) -> Drawn:
     slug = "prefork-memory"
     question = "Does gc.freeze() before fork save memory per worker?"
@@ -132,54 +134,57 @@ def prefork_chart(results: ResultSet, out: Path) -> Drawn:
     if not records:
         return Missing(slug, question, "needs results/memory/prefork-*.json")
     orms = orm_order([r["orm"] for r in records])
-    metrics = (("uss_mb", "USS per worker (MB)"), ("pss_mb", "PSS per worker (MB)"))
-    fig, axes = grid_figure(len(metrics), len(orms), height=7.4, width=13)
+    policies = policy_order([r["policy"] for r in records])
+    # one row per policy, one column per ORM, the Pythons along each panel: bars are USS per
+    # worker (the private memory freeze is meant to save), diamonds PSS (with the shared share)
+    fig, axes = grid_figure(len(policies), len(orms), height=2.6 * len(policies) + 1.8, width=13)
     findings = []
     for column, orm in enumerate(orms):
         mine = [r for r in records if r["orm"] == orm]
-        groups = sorted(
-            {(python_label(r), r["policy"]) for r in mine},
-            key=lambda g: (label_key(g[0]), policy_order([r["policy"] for r in mine]).index(g[1])),
-        )
-        x = np.arange(len(groups))
-        for row, (field, label) in enumerate(metrics):
+        pythons = sorted({python_label(r) for r in mine}, key=label_key)
+        x = np.arange(len(pythons))
+        for row, policy in enumerate(policies):
             ax = axes[row][column]
+            top = 0.0
             for offset, freeze in ((-0.2, True), (0.2, False)):
-                points = [_point(mine, group, freeze, field) for group in groups]
-                heights = [p[0] if p else 0 for p in points]
-                errors = np.array([[p[0] - p[1], p[2] - p[0]] if p else [0, 0] for p in points]).T
+                uss = [_point(mine, (p, policy), freeze, "uss_mb") for p in pythons]
+                pss = [_point(mine, (p, policy), freeze, "pss_mb") for p in pythons]
+                heights = [u[0] if u else 0 for u in uss]
+                errors = np.array([[u[0] - u[1], u[2] - u[0]] if u else [0, 0] for u in uss]).T
                 bars = ax.bar(x + offset, heights, 0.4, yerr=errors, capsize=2,
                               color=FREEZE_COLOURS[freeze],
                               label="freeze before fork" if freeze else "no freeze")  # fmt: skip
                 bar_labels(ax, bars, [f"{h:.0f}" if h else "" for h in heights], size=6.5)
-            ax.set_xticks(x, [f"{p}\n{_short(policy)}" for p, policy in groups], fontsize=6.5)
+                shown = [(i + offset, v[0]) for i, v in enumerate(pss) if v]
+                if shown:
+                    ax.plot(*zip(*shown), "D", color="#333333", markersize=3, linestyle="none",
+                            label="PSS (same runs)" if freeze else None)  # fmt: skip
+                top = max([top] + [v[0] for v in pss if v] + [u[2] for u in uss if u])
+            ax.set_xticks(x, pythons, fontsize=7)
+            ax.set_ylim(0, top * 1.18)  # each panel its own scale: freeze vs not is the question
             ax.grid(axis="y", alpha=0.3)
-            ax.set_ylabel(label, fontsize=8)
+            if column == 0:
+                ax.set_ylabel(f"{policy}\nMB per worker", fontsize=8)
             if row == 0:
                 ax.set_title(orm, fontsize=10)
-        for python, policy in groups:
-            on = _point(mine, (python, policy), True, "uss_mb")
-            off = _point(mine, (python, policy), False, "uss_mb")
-            pss_on = _point(mine, (python, policy), True, "pss_mb")
-            pss_off = _point(mine, (python, policy), False, "pss_mb")
-            gc_on = _point(mine, (python, policy), True, "gc_ms")
-            gc_off = _point(mine, (python, policy), False, "gc_ms")
-            if on and off and pss_on and pss_off and gc_on and gc_off and policy == "default":
+        for python in pythons:
+            on = _point(mine, (python, "default"), True, "uss_mb")
+            off = _point(mine, (python, "default"), False, "uss_mb")
+            if on and off:
                 findings.append(
-                    f"{orm} {python}: USS/worker {on[0]:.1f} MB frozen vs {off[0]:.1f} not "
-                    f"(runs {on[1]:.1f}-{on[2]:.1f} vs {off[1]:.1f}-{off[2]:.1f}), "
-                    f"PSS {pss_on[0]:.1f} vs {pss_off[0]:.1f}, GC {gc_on[0]:.0f} vs "
-                    f"{gc_off[0]:.0f} ms/worker"
+                    f"{orm} {python} default: USS/worker {on[0]:.1f} MB frozen vs {off[0]:.1f} "
+                    f"not (runs {on[1]:.1f}-{on[2]:.1f} vs {off[1]:.1f}-{off[2]:.1f})"
                 )
     first = records[0]
     caption = (
         f"{len(first['workers'])} workers forked from a parent holding {first['warm_objects']:,} "
         f"loaded objects, each serving {first['requests']} requests of "
-        f"{first['per_request']}; USS and PSS of each worker at the end of its loop (all "
-        "workers alive), from /proc/PID/smaps_rollup; t:N is threshold:N, off is disabled; "
-        "bars: median over the runs, whiskers: "
-        f"min-max ({first.get('repeat', 1)} runs). Freeze: gc.collect(), gc.freeze(), then fork. "
-        f"Source: {results.rel(results.memory.files)}. Machine: {machines(records)}."
+        f"{first['per_request']}; memory of each worker at the end of its loop (all workers "
+        "alive), from /proc/PID/smaps_rollup. Bars: USS (private memory), median over the runs, "
+        f"whiskers min-max ({first.get('repeat', 1)} runs); diamonds: PSS. Freeze: gc.collect(), "
+        "gc.freeze(), then fork. Freeze saves memory where the unfrozen worker runs a full "
+        "collection, which writes to every object's GC header and so copies its page. "
+        f"Source: {_sources(results, 'prefork')}. Machine: {machines(records)}."
     )
     finish(fig, out, slug, question, caption, legend=axes[0][0])
     return Chart(slug, question, caption, "; ".join(findings))
