@@ -38,6 +38,8 @@ head = '<html><head><link rel="icon" href="data:,"></head>'
 up = head + '<body><a href="../index.html">up</a></body></html>'
 (out / "how-to" / "index.html").write_text(up)
 (out / "logo.png").write_bytes(Path(sys.argv[0]).with_name("logo.png").read_bytes())
+# as MkDocs writes it without a site_url: links from the server's root, broken under docs/
+(out / "404.html").write_text(head + '<body><a href="/how-to/index.html">how-to</a></body></html>')
 """
 
 
@@ -64,6 +66,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("report", True), ("asv", True), ("docs", True)
     ]  # fmt: skip
     return out
+
+
+def test_the_docs_404_page_is_left_out(built: Path) -> None:
+    """MkDocs' 404 page links from the server's root: under docs/ every link of it is broken."""
+    assert (built / "docs" / "index.html").is_file()
+    assert not (built / "docs" / "404.html").exists()
 
 
 def test_the_landing_page_answers_from_the_results_and_links_every_part(built: Path) -> None:

@@ -155,6 +155,9 @@ def build_docs(sources: Sources, output: Path) -> Part:
         str(output),
     ]
     _run(command, "mkdocs build", sources.root)
+    # MkDocs writes its 404 page for a site served at the root, with links from "/": under
+    # docs/ they lead nowhere, and a host serves only the site's own root 404 page anyway.
+    (output / "404.html").unlink(missing_ok=True)
     return Part("docs", TITLES["docs"], True, "how to run it, what it measures, the findings")
 
 
