@@ -29,7 +29,8 @@ from typing import Any, Dict, List, Optional
 
 SAMPLE_S = 5.0
 DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)")
-SUMMARY = re.compile(r"^=*\s*(\d+ passed.*)\sin [\d.]+s")
+# pytest's last line, failures first when there are any: "1 failed, 615 passed in 1465.33s"
+SUMMARY = re.compile(r"^=*\s*((?:\d+ \w+, )*\d+ passed.*)\sin [\d.]+s")
 
 
 def _commit() -> str:

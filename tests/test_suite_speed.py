@@ -61,3 +61,14 @@ def test_from_log_reads_another_runs_log(tmp_path: Path) -> None:
     log.write_text("no status line\n")
     bad = _script("from-log", "x", str(log), "-o", str(out), "--commit", "a", "--", "./dev")
     assert bad.returncode == 1 and "does not end with 'rc=N secs=S'" in bad.stderr
+
+
+def test_summary_with_failures_first(tmp_path: Path) -> None:
+    """A red run's last line starts with its failures; the table once showed it blank."""
+    log = tmp_path / "ci.log"
+    log.write_text("=== 1 failed, 615 passed in 1465.33s (0:24:25) ===\nrc=1 secs=1620\n")
+    out = tmp_path / "red.json"
+    done = _script("from-log", "red", str(log), "-o", str(out), "--commit", "abc1234",
+                   "--", "./dev", "test")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["summary"] == "1 failed, 615 passed"
