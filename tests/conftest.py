@@ -31,10 +31,27 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path.name not in LONGEST_FILES)  # stable: order kept
 
 
+def run_wide_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder that every pytest-xdist worker of this run shares (one process: its own)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-N/, above each worker's popen-gwN/
+    path = base / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache shared by the tests that only read datasets (built once per test session)."""
-    return tmp_path_factory.mktemp("shared-cache")
+    """A cache shared by the tests that only read datasets (built once per test session).
+
+    Its venvs (the pinned libraries per Python, the embedded server's) are shared by every
+    worker of the run: each takes 10-20 s of pip, and the cache's file locks already keep
+    concurrent builders apart. Datasets and the embedded server's data stay per worker (one
+    embedded server runs per cache folder at a time: a shared one would serialize them)."""
+    path = tmp_path_factory.mktemp("shared-cache")
+    (path / "envs").symlink_to(run_wide_folder(tmp_path_factory, "shared-envs"))
+    return path
 
 
 @pytest.fixture

@@ -10,11 +10,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import pytest
 
+import orm_fixtures
 from orm_fixtures import ORMS
+from orm_fixtures.mongo_server import URL_ENV
 from ormgc.cli import main
 from ormgc.runs.pythons import SUPPORTED, link_pythons
 
@@ -44,9 +46,21 @@ def _asv(site: Dict[str, Any], *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     """Every benchmark once on the oldest Python, two of sqlalchemy on the newest; publish."""
     tmp = tmp_path_factory.mktemp("asv")
+    # One embedded MongoDB server for the whole run, given to asv as $ORMGC_MONGODB_URL (a
+    # user's own server is given the same way): without it every one of MongoEngine's 40
+    # LoadTime combinations starts its own (60 s of this fixture's 415; 8 s with one). The
+    # embedded server's start and stop are tested in test_mongo_server.py and test_matrix.py.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORMGC_CACHE_DIR", str(tmp / "cache"))
+        patch.delenv(URL_ENV, raising=False)
+        with orm_fixtures.serve("mongoengine", "embedded") as mongodb_url:
+            yield _published_site(tmp, mongodb_url)
+
+
+def _published_site(tmp: Path, mongodb_url: str) -> Dict[str, Any]:
     found = link_pythons(tmp / "pythons")
     pythons = [version for version in SUPPORTED if version in found]
     if len(pythons) < 2:
@@ -81,6 +95,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
         ORMGC_CACHE_DIR=str(tmp / "cache"),
         ORMGC_ASV_ROWS=str(ROWS),
         ORMGC_ASV_REPEAT="1",
+        **{URL_ENV: mongodb_url},
     )
     (tmp / "home").mkdir()
     site = {"config": config, "env": env, "logs": tmp, "tmp": tmp, "pythons": [oldest, newest]}

@@ -23,13 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def shared_envs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The server's venv, installed once per test session (pip takes a while)."""
-    cache = tmp_path_factory.getbasetemp() / "shared-cache"
+def shared_envs(shared_cache: Path) -> Path:
+    """The server's venv, installed once per test run (pip takes a while)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ORMGC_CACHE_DIR", str(cache))
+        patch.setenv("ORMGC_CACHE_DIR", str(shared_cache))
         server_env.server_venv()
-    return cache / "envs"
+    return shared_cache / "envs"
 
 
 @pytest.fixture
