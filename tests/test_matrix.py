@@ -106,7 +106,7 @@ def test_nox_missing_interpreter_fails_in_ci_and_warns_locally(tmp_path: Path) -
 def _namespace(**given: object) -> argparse.Namespace:
     values = dict(
         quick=False, orm=None, shape=None, policy=None, db=None, rows=None, load=None,
-        seed=1, freeze=True, probe_repeat=None,
+        seed=1, freeze=True, probe_repeat=None, rounds=None,
     )  # fmt: skip
     values.update(given)
     return argparse.Namespace(**values)
@@ -116,7 +116,9 @@ def test_benchmarks_cover_every_registered_orm(monkeypatch) -> None:
     monkeypatch.setattr(orm_fixtures, "ORMS", ("sqlalchemy", "neworm"))
     monkeypatch.setitem(orm_fixtures.DEFAULT_DB, "neworm", "memory")
     monkeypatch.setitem(orm_fixtures.SHAPE_NAMES, "neworm", ("other", "seed_loop"))
-    full = [name for name, _, _ in resolve(_namespace())]
+    full_args = _namespace()
+    full = [name for name, _, _ in resolve(full_args)]
+    assert full_args.rounds == 4  # the matrix times in paired rounds by default
     assert full == [  # seed_loop of both ORMs: each version's default, the seed's fix, no GC
         f"{orm}/seed_loop/{policy}"
         for orm in ("sqlalchemy", "neworm")
@@ -128,7 +130,7 @@ def test_benchmarks_cover_every_registered_orm(monkeypatch) -> None:
         "neworm/other/default",
         "neworm/other/threshold:50000",
     ]
-    assert (args.rows, args.load, args.probe_repeat) == (10_000, 2_000, 1)
+    assert (args.rows, args.load, args.probe_repeat, args.rounds) == (10_000, 2_000, 1, 0)
 
 
 def test_gc_metadata_summarises_the_logged_loops(tmp_path: Path) -> None:

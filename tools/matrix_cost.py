@@ -1,13 +1,14 @@
-"""What the Python 3.9-3.13 matrix costs, and how steady its timings are (a benchmark, not a test).
+"""What the Python 3.9-3.15 matrix costs, and how steady its timings are (a benchmark, not a test).
 
     .venv/bin/python tools/matrix_cost.py                       the full default matrix
     .venv/bin/python tools/matrix_cost.py --python 3.9 --python 3.13 --results /tmp/r \\
-        -- --rows 20000 --load 5000 -p 4                        a reduced run, to estimate
+        -- --rows 20000 --load 5000 --rounds 2                  a reduced run, to estimate
 
 Builds the datasets first, so the timings are "with fixtures cached", then runs
 ``nox -s bench-3.X`` version after version (options after ``--`` go to ``ormgc pyperf``), and
 reports: the wall time per version and in all (target: TARGET_MINUTES for the full default
-matrix), and pyperf's relative standard deviation of every seed_loop query (the seed's
+matrix), each paired ratio's 95% half-width (the matrix's precision), and pyperf's relative
+standard deviation of every seed_loop query (the seed's
 20,000-object query at the default size; target: TARGET_REL_STDEV), beside the same spread of
 ``scripts/bench_machine_noise.py`` run just before and just after: the machine's own floor.
 """
@@ -35,7 +36,7 @@ from ormgc.results import (  # noqa: E402
 )
 from ormgc.runs.pythons import SUPPORTED  # noqa: E402
 
-TARGET_MINUTES = 10  # issue 4: five versions x every ORM x the default sweep, cached data
+TARGET_MINUTES = 10  # issue 21: every version x every ORM x the default sweep, cached data
 TARGET_REL_STDEV = 0.03  # pyperf's std dev / mean of the 20k-object query
 NOISE_SCRIPT = ROOT / "scripts" / "bench_machine_noise.py"
 
@@ -70,6 +71,22 @@ def spreads(path: Path) -> Dict[str, Tuple[float, float]]:
     }
 
 
+def paired_widths(results: Path, versions: List[str]) -> List[Tuple[str, str, float, float]]:
+    """(Python, benchmark, paired ratio, half-width %) of every policy timed in paired rounds
+    against another one (`ormgc pyperf --rounds N`, the matrix's default)."""
+    rows = []
+    for version in versions:
+        path = result_files(results, machine_name(), version).pyperf
+        suite = pyperf.BenchmarkSuite.load(str(path))
+        for bench in suite:
+            meta = bench.get_metadata()
+            if "ormgc_paired_ci95_low" in meta and meta["ormgc_paired_ratio"] != 1:
+                ratio = meta["ormgc_paired_ratio"]
+                low, high = meta["ormgc_paired_ci95_low"], meta["ormgc_paired_ci95_high"]
+                rows.append((version, bench.get_name(), ratio, 100 * (high - low) / 2 / ratio))
+    return rows
+
+
 def machine_noise(folder: Path, when: str) -> Tuple[float, float]:
     """Run the fixed CPU workload under pyperf as the matrix is run; return its spreads."""
     output = folder / f"machine-noise-{when}.json"
@@ -83,7 +100,7 @@ def machine_noise(folder: Path, when: str) -> Tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", action="append", choices=SUPPORTED, help="default: all five")
+    parser.add_argument("--python", action="append", choices=SUPPORTED, help="default: all")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("bench_args", nargs="*", help="after --: options for ormgc pyperf")
     args = parser.parse_args()
@@ -107,13 +124,22 @@ def main() -> int:
     print("| Python | minutes |\n|---|---|")
     for version, spent in minutes.items():
         print(f"| {version} | {spent:.1f} |")
-    five = total * len(SUPPORTED) / len(versions)
-    verdict = "meets" if five <= TARGET_MINUTES else "misses"
+    every = total * len(SUPPORTED) / len(versions)
+    verdict = "meets" if every <= TARGET_MINUTES else "misses"
     print(
-        f"\nIn all {total:.1f} min; scaled to five versions, {five:.1f} min ({verdict} the "
-        f"{TARGET_MINUTES} min target of the full default matrix; options: "
+        f"\nIn all {total:.1f} min; scaled to all {len(SUPPORTED)} versions, {every:.1f} min "
+        f"({verdict} the {TARGET_MINUTES} min target of the full default matrix; options: "
         f"{' '.join(args.bench_args) or 'the defaults'})."
     )
+    paired = paired_widths(args.results, versions)
+    if paired:
+        print("\n## Paired ratios to default: the 95% interval's half-width\n")
+        print("| Python | benchmark | ratio to default | half-width |\n|---|---|---|---|")
+        for version, name, ratio, width in paired:
+            print(f"| {version} | {name} | {ratio:.2f} | ±{width:.1f}% |")
+        widths = [width for *_, width in paired]
+        middle, widest = statistics.median(widths), max(widths)
+        print(f"\nHalf-widths: median ±{middle:.1f}%, widest ±{widest:.1f}%.")
     print("\n## pyperf relative standard deviation of the seed_loop query\n")
     print("| Python | benchmark | std dev / mean | MAD / median |\n|---|---|---|---|")
     relative = []

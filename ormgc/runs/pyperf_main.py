@@ -29,6 +29,8 @@ from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import check_writable, machine_name, python_label, result_files, write_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profile_file
 from ormgc.runs.exact_records import add_exact_fields, exact_metadata
+from ormgc.runs.pyperf_paired import check_no_worker_options, paired_benchmark
+from ormgc.runs.pyperf_paired import gc_metadata as paired_gc_metadata
 from ormgc.runs.pyperf_plan import (
     FULL_PYPERF,
     QUICK_PYPERF,
@@ -182,10 +184,38 @@ def _manage_served(
     _say(f"Python {python}, {len(benchmarks)} benchmarks ({mode}); results go to {files.pyperf}")
     scenarios = list(dict.fromkeys(scenario for _, scenario, _ in benchmarks))
     policies = list(dict.fromkeys(policy for _, _, policy in benchmarks))
-    records = run_sweep(interpreter(None), scenarios, policies, args.probe_repeat)
+    started = time.monotonic()
+    records = run_sweep(interpreter(None), scenarios, policies, args.rounds or args.probe_repeat)
     if exact is not None:
         _say("counting instructions under valgrind (--exact), one fresh process each")
         add_exact_fields(records, run_sweep(exact, scenarios, policies, 1))
+    if args.rounds:
+        benches = []
+        for name, scenario, policy in benchmarks:
+            record = _record_for(records, scenario, policy)
+            meta = _benchmark_metadata(scenario, policy, args)
+            bench = paired_benchmark(name, record, args.timer, meta)
+            _annotate(bench, record, paired_gc_metadata(record))
+            benches.append(bench)
+    else:
+        benches = _pyperf_workers(runner, args, benchmarks, records, python)
+    suite = pyperf.BenchmarkSuite(benches)
+    write_atomic(files.probe, lambda out: json.dump(records, out, indent=2, sort_keys=True))
+    write_atomic(files.pyperf, lambda out: suite.dump(out, compact=False))
+    minutes = (time.monotonic() - started) / 60
+    how = f"{args.rounds} paired rounds" if args.rounds else "pyperf's workers"
+    _say(f"wrote {files.pyperf} and {files.probe.name} after {minutes:.1f} min ({how})")
+    return 0
+
+
+def _pyperf_workers(
+    runner: pyperf.Runner,
+    args: argparse.Namespace,
+    benchmarks: List[Benchmark],
+    records: List[Dict[str, Any]],
+    python: str,
+) -> List[pyperf.Benchmark]:
+    """Every benchmark timed by pyperf's own worker processes (--rounds 0)."""
     handle, log_path = tempfile.mkstemp(prefix="ormgc-pyperf-gc-", suffix=".jsonl")
     os.close(handle)
     os.environ[GC_LOG_ENV] = log_path
@@ -206,12 +236,7 @@ def _manage_served(
             benches.append(bench)
     finally:
         os.unlink(log_path)
-    suite = pyperf.BenchmarkSuite(benches)
-    write_atomic(files.probe, lambda out: json.dump(records, out, indent=2, sort_keys=True))
-    write_atomic(files.pyperf, lambda out: suite.dump(out, compact=False))
-    minutes = (time.monotonic() - started) / 60
-    _say(f"wrote {files.pyperf} and {files.probe.name} after {minutes:.1f} min of pyperf")
-    return 0
+    return benches
 
 
 def _run_worker(runner: pyperf.Runner, args: argparse.Namespace, benchmarks: List[Benchmark]):
@@ -258,6 +283,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "--results, comparisons come from ormgc compare"
             )
         benchmarks = resolve(args)
+        check_no_worker_options(argv, args.rounds)
         if args.worker:
             return _run_worker(runner, args, benchmarks)
         args.inherit_environ = [*(args.inherit_environ or []), GC_LOG_ENV, "ORMGC_CACHE_DIR"]

@@ -28,15 +28,20 @@ QUICK_PYPERF = {"processes": 3, "values": 3, "warmups": 1, "loops": 1}
 # The seven-policy sweep of `ormgc run` stays one --policy list away; five versions x both ORMs
 # of it would take over half an hour here, the three fit the 10-minute budget.
 PYPERF_SWEEP = ("default", "threshold:50000", "disabled")
-# pyperf's own default is 20 processes x 3 values, sized for microbenchmarks; one value here is
-# a whole query (about half a second, and 2 s of wall time with the embedded MongoDB server,
-# which materializes all 100,000 documents of an unbounded find), so 2 processes x 3 values
-# plus a warmup each: the five-version matrix of both ORMs then fits its 10 minutes on a 2-core
-# machine, and a value's spread is set by the machine's noise rather than by their number
-# (tools/matrix_cost.py measures both). One loop per value is what pyperf's calibration
-# (min_time 0.1 s) always chooses for such a query: fixing it saves the calibration process.
-# -p, -n and --rigorous ask for more. GC counts are deterministic, so one fresh-process probe
-# per benchmark suffices (the timed loops record theirs too).
+# How the full matrix times: paired rounds (ormgc.runs.pyperf_paired), every policy of a scenario
+# once per round in a fresh process, the order rotated, so each policy's ratio to default gets a
+# 95% interval from the rounds' pairs. 4 rounds: 36 fresh processes per Python, about 80 s here,
+# so 3.9-3.15 fit the 10-minute budget (results/speed/; tools/matrix_cost.py measures it).
+# pyperf's own workers (--rounds 0, what --quick uses) took 2 processes x 3 values plus a
+# warmup per benchmark: about 2 minutes per Python, 15 for the seven.
+FULL_ROUNDS = 4
+# --rounds 0: pyperf's workers. Its own default is 20 processes x 3 values, sized for
+# microbenchmarks; one value here is a whole query (about half a second, and 2 s of wall time
+# with the embedded MongoDB server, which materializes all 100,000 documents of an unbounded
+# find), so 2 processes x 3 values plus a warmup each. One loop per value is what pyperf's
+# calibration (min_time 0.1 s) always chooses for such a query: fixing it saves the calibration
+# process. -p, -n and --rigorous ask for more. GC counts are deterministic, so one
+# fresh-process probe per benchmark suffices (the timed loops record theirs too).
 FULL_PYPERF = {"processes": 2, "values": 3, "warmups": 1, "loops": 1}
 FULL_PROBE_REPEAT = 1
 
@@ -63,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ours.add_argument(
         "--timer", choices=sorted(TIMERS), default="cpu", help="what a value measures (cpu)"
     )
+    ours.add_argument(
+        "--rounds",
+        type=int,
+        help=f"paired rounds, a fresh process per policy each (default {FULL_ROUNDS}; "
+        "--quick: 0); 0 times with pyperf's own workers",
+    )
     ours.add_argument("--probe-repeat", type=int, help="fresh-process probe runs per benchmark")
     ours.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder")
     ours.add_argument("--machine", default="", help="machine folder name (default: host name)")
@@ -88,6 +99,12 @@ def resolve(args: argparse.Namespace) -> List[Benchmark]:
         args.probe_repeat = QUICK["repeat"] if args.quick else FULL_PROBE_REPEAT
     if min(args.rows, args.load, args.probe_repeat) < 1:
         raise UsageError("--rows, --load and --probe-repeat need whole numbers of at least 1")
+    if args.rounds is None:
+        args.rounds = 0 if args.quick else FULL_ROUNDS
+    if args.rounds == 1 or args.rounds < 0:
+        raise UsageError(
+            f"--rounds {args.rounds}: need 0 (pyperf's workers) or at least 2 (an interval)"
+        )
     if args.load > args.rows:
         raise UsageError(f"--load {args.load} is more than --rows {args.rows}")
     policies = parse_policies(

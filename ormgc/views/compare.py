@@ -26,6 +26,7 @@ from ormgc.runs.pythons import SUPPORTED
 from ormgc.views.exact_compare import exact_section
 from ormgc.views.gc_cost import per_object_table
 from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
+from ormgc.views.paired_compare import paired_section
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything (and ormgc_pins, but for the
@@ -237,8 +238,15 @@ def _describe(result: VersionResult) -> str:
         f"- Python {meta.get('python_version', result.python)}{f' ({made})' if made else ''}: "
         f"{'; '.join(libraries(result).values())}; {generations}"
         f"default GC thresholds {meta.get('gc_threshold_default', '?')}; "
-        f"{nvalue} pyperf values per benchmark ({meta.get('ormgc_mode', '?')} mode)"
+        f"{_how_timed(result, nvalue)} ({meta.get('ormgc_mode', '?')} mode)"
     )
+
+
+def _how_timed(result: VersionResult, nvalue: int) -> str:
+    rounds = next(iter(result.benches.values())).get_metadata().get("ormgc_rounds")
+    if rounds:
+        return f"{rounds} paired rounds per benchmark, a fresh process per value"
+    return f"{nvalue} pyperf values per benchmark"
 
 
 def compare_to(older: VersionResult, newer: VersionResult) -> str:
@@ -277,6 +285,7 @@ def markdown(loaded: List[VersionResult], machine: str) -> str:
         "",
         *_table(loaded, rows, _time_cell),
         "",
+        *paired_section(loaded, rows, _table),
         *exact_section(loaded, rows, _table),
         "## GC collections per query (min-max over the timed loops when they vary)",
         "",
