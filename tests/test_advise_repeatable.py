@@ -29,11 +29,17 @@ def advise(cache: Path, out: Path, *args: str) -> Dict[str, Any]:
 
 
 def same_advice_twice(cache: Path, tmp_path: Path, *args: str) -> None:
+    """Two sweeps never give two different decisions. A sweep whose budget ends before every
+    smaller setting is significant says so and keeps the default (the rule's contract,
+    ormgc/views/advice.py): at 4 rounds beside the asv test's valgrind runs, one sweep of two
+    decided and the other did not, for both workloads, in one fresh-clone CI run."""
     first, second = (advise(cache, tmp_path / f"{n}.json", *args) for n in (1, 2))
     chosen = [(a["recommended"]["policy"], a["recommended"]["freeze"]) for a in (first, second)]
-    print("two advise runs:", chosen, [a["decided"] for a in (first, second)])
-    assert chosen[0] == chosen[1]
-    assert "disabled" not in chosen[0]
+    decided = [advice["decided"] for advice in (first, second)]
+    print("two advise runs:", chosen, decided)
+    if all(decided):
+        assert chosen[0] == chosen[1]  # an undecided one keeps the default and says why: below
+    assert not any("disabled" in choice for choice in chosen)
     for advice in (first, second):
         counts = {r["policy"]: r["collections_total"] for r in advice["records"]}
         assert counts["disabled"] == 0 and counts["default"] > 0  # counts: deterministic
@@ -81,7 +87,11 @@ def test_advise_exact_ranks_by_the_collectors_instructions(
         assert (
             chosen["figures"]["win"] >= 0.9 and chosen["figures"]["cpu_vs_default"]["ci95"][1] < 1
         )
-        smaller = [r for r in rows_by.values() if r["win"] is not None and r["win"] < 0.9]
+        smaller = [  # the baseline itself (win 0, "excluded" as the baseline) is no candidate
+            r
+            for name, r in rows_by.items()
+            if name != "default" and r["win"] is not None and r["win"] < 0.9
+        ]
         assert all("wins " in ", ".join(r["excluded_by"]) for r in smaller)
     else:
         assert not advice["decided"] or "no setting wins" in chosen["reason"]

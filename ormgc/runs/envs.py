@@ -8,6 +8,7 @@ pip succeeds, so an interrupted install is redone, never reused.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -112,3 +113,20 @@ def interpreter(python: Optional[str], profile: str = CURRENT_PROFILE) -> Interp
     return Interpreter(
         _venv(base, profile), _worker_env(), f"Python {python or 'current'} ({profile})"
     )
+
+
+def pins(profile: str = CURRENT_PROFILE) -> str:
+    """The installed version of every package the profile pins, as one readable line (a
+    package pinned per Python version by environment markers is listed once)."""
+    found = []
+    names = (
+        line.split("#")[0].split(";")[0].split("==")[0].strip()
+        for line in profile_file(profile).read_text().splitlines()
+    )
+    for name in dict.fromkeys(names):
+        if name:
+            try:
+                found.append(f"{name}=={importlib.metadata.version(name)}")
+            except importlib.metadata.PackageNotFoundError:
+                found.append(f"{name}==missing")
+    return " ".join(dict.fromkeys(found))  # a package pinned per Python has several lines

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ import orm_fixtures.mongo_server
 from orm_fixtures import FixtureError
 from ormgc.errors import OneLineParser, OrmGcError, UsageError, interrupt
 from ormgc.results import check_writable, machine_name, python_label, result_files, write_atomic
-from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profile_file
+from ormgc.runs.envs import CURRENT_PROFILE, interpreter, pins
 from ormgc.runs.exact_records import add_exact_fields, exact_metadata
 from ormgc.runs.pyperf_paired import check_no_worker_options, paired_benchmark
 from ormgc.runs.pyperf_paired import gc_metadata as paired_gc_metadata
@@ -58,23 +57,6 @@ _RECORD_METADATA = (
     "gc_generations",  # what the interpreter reports: 2 on 3.14.0-3.14.4, 3 elsewhere
 )
 _RECORD_THRESHOLDS = ("gc_threshold", "gc_threshold_default")
-
-
-def pins(profile: str = CURRENT_PROFILE) -> str:
-    """The installed version of every package the profile pins, as one readable line (a
-    package pinned per Python version by environment markers is listed once)."""
-    found = []
-    names = (
-        line.split("#")[0].split(";")[0].split("==")[0].strip()
-        for line in profile_file(profile).read_text().splitlines()
-    )
-    for name in dict.fromkeys(names):
-        if name:
-            try:
-                found.append(f"{name}=={importlib.metadata.version(name)}")
-            except importlib.metadata.PackageNotFoundError:
-                found.append(f"{name}==missing")
-    return " ".join(dict.fromkeys(found))  # a package pinned per Python has several lines
 
 
 def _benchmark_metadata(scenario: Scenario, policy: Policy, args: argparse.Namespace) -> Dict:
