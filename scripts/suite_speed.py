@@ -4,8 +4,9 @@
         --fresh-cache /tmp/ormgc-fresh -- ./dev test -q --durations=60
     .venv/bin/python scripts/suite_speed.py table results/speed/*.json
 
-``measure`` runs the command (its output also goes to ``<output>.log``), samples the 1-minute
-load average every 5 s while it runs, and writes the wall time, exit status, load, pytest's
+``measure`` runs the command (its output also goes to ``<output>.log``; ``--stamp`` puts the
+seconds since the start before each line, to see the setup apart from the tests), samples the
+1-minute load average every 5 s while it runs, and writes the wall time, exit status, load, pytest's
 summary line and ``--durations`` lines as JSON. ``--fresh-cache`` points $ORMGC_CACHE_DIR at a
 new empty folder, as .ci/run's fresh clone does, so first builds (datasets, venvs, the Debian
 Pythons, the embedded server) are counted. ``table`` prints the Markdown table of such files.
@@ -25,12 +26,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 SAMPLE_S = 5.0
-DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)")
+# --stamp puts the seconds since the start before each line of the log: "  627.1 <line>"
+STAMP = r"(?:\s*\d+\.\d )?"
+DURATION = re.compile(rf"^{STAMP}([\d.]+)s (setup|call|teardown)\s+(\S+)")
 # pytest's last line, failures first when there are any: "1 failed, 615 passed in 1465.33s"
-SUMMARY = re.compile(r"^=*\s*((?:\d+ \w+, )*\d+ passed.*)\sin [\d.]+s")
+SUMMARY = re.compile(rf"^{STAMP}=*\s*((?:\d+ \w+, )*\d+ passed.*)\sin [\d.]+s")
 
 
 def _commit() -> str:
@@ -38,7 +41,20 @@ def _commit() -> str:
     return done.stdout.strip()
 
 
-def measure(name: str, command: List[str], output: Path, fresh_cache: str) -> Dict[str, Any]:
+def parse_log(lines: List[str]) -> Tuple[str, List[Dict[str, Any]]]:
+    """pytest's last summary line and its --durations lines, from a plain or --stamp log."""
+    summaries = [match.group(1) for match in map(SUMMARY.match, lines) if match]
+    durations = [
+        {"seconds": float(m.group(1)), "when": m.group(2), "test": m.group(3)}
+        for m in map(DURATION.match, lines)
+        if m
+    ]
+    return (summaries[-1] if summaries else ""), durations
+
+
+def measure(
+    name: str, command: List[str], output: Path, fresh_cache: str, stamp: bool = False
+) -> Dict[str, Any]:
     env = dict(os.environ)
     if fresh_cache:
         Path(fresh_cache).mkdir(parents=True)  # must be new: an existing one is not fresh
@@ -59,16 +75,22 @@ def measure(name: str, command: List[str], output: Path, fresh_cache: str) -> Di
     sampler.start()
     log = output.with_suffix(".log")
     with log.open("w") as sink:
-        status = subprocess.run(command, env=env, stdout=sink, stderr=subprocess.STDOUT).returncode
+        if stamp:  # when each step started: setup (venv, Pythons, tools) vs the tests
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            assert process.stdout is not None
+            for line in process.stdout:
+                sink.write(f"{time.monotonic() - began:7.1f} {line}")
+                sink.flush()
+            status = process.wait()
+        else:
+            status = subprocess.run(
+                command, env=env, stdout=sink, stderr=subprocess.STDOUT
+            ).returncode
     seconds = time.monotonic() - began
     done.set()
-    lines = log.read_text(errors="replace").splitlines()
-    summaries = [match.group(1) for match in map(SUMMARY.match, lines) if match]
-    durations = [
-        {"seconds": float(m.group(1)), "when": m.group(2), "test": m.group(3)}
-        for m in map(DURATION.match, lines)
-        if m
-    ]
+    summary, durations = parse_log(log.read_text(errors="replace").splitlines())
     return {
         "name": name,
         "command": command,
@@ -77,7 +99,7 @@ def measure(name: str, command: List[str], output: Path, fresh_cache: str) -> Di
         "started_utc": started.strftime("%Y-%m-%d %H:%M"),
         "seconds": round(seconds, 1),
         "exit_status": status,
-        "summary": summaries[-1] if summaries else "",
+        "summary": summary,
         "cpus": os.cpu_count(),
         "load_before": [round(value, 2) for value in load_before],
         "load_during_mean": round(sum(loads) / len(loads), 2) if loads else None,
@@ -93,12 +115,7 @@ def from_log(name: str, log: Path, command: List[str], commit: str) -> Dict[str,
     status = re.search(r"rc=(\d+) secs=(\d+)", lines[-1] if lines else "")
     if status is None:
         raise SystemExit(f"suite_speed: {log} does not end with 'rc=N secs=S'")
-    summaries = [match.group(1) for match in map(SUMMARY.match, lines) if match]
-    durations = [
-        {"seconds": float(m.group(1)), "when": m.group(2), "test": m.group(3)}
-        for m in map(DURATION.match, lines)
-        if m
-    ]
+    summary, durations = parse_log(lines)
     started = datetime.datetime.fromtimestamp(log.stat().st_mtime - int(status.group(2)))
     return {
         "name": name,
@@ -108,7 +125,7 @@ def from_log(name: str, log: Path, command: List[str], commit: str) -> Dict[str,
         "started_utc": started.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "seconds": float(status.group(2)),
         "exit_status": int(status.group(1)),
-        "summary": summaries[-1] if summaries else "",
+        "summary": summary,
         "cpus": os.cpu_count(),
         "load_before": None,
         "load_during_mean": None,
@@ -159,6 +176,7 @@ def main() -> int:
     run.add_argument("name")
     run.add_argument("-o", "--output", type=Path, required=True)
     run.add_argument("--fresh-cache", default="", help="a new folder for $ORMGC_CACHE_DIR")
+    run.add_argument("--stamp", action="store_true", help="seconds since the start on each line")
     old = sub.add_parser("from-log", help="the same record from another run's log")
     old.add_argument("name")
     old.add_argument("log", type=Path)
@@ -187,7 +205,7 @@ def main() -> int:
     if args.fresh_cache and os.path.exists(args.fresh_cache):
         parser.error(f"--fresh-cache {args.fresh_cache} exists: give a new folder")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    record = measure(args.name, command, args.output, args.fresh_cache)
+    record = measure(args.name, command, args.output, args.fresh_cache, args.stamp)
     temp = args.output.with_name(args.output.name + ".tmp")
     temp.write_text(json.dumps(record, indent=1) + "\n")
     os.replace(temp, args.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,15 @@ def test_summary_with_failures_first(tmp_path: Path) -> None:
                    "--", "./dev", "test")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["summary"] == "1 failed, 615 passed"
+
+
+def test_stamped_log_keeps_the_summary_and_durations(tmp_path: Path) -> None:
+    """--stamp: each log line starts with the seconds since the start, and is still parsed."""
+    out = tmp_path / "stamped.json"
+    done = _script("measure", "tests", "-o", str(out), "--stamp", "--fresh-cache",
+                   str(tmp_path / "fresh"), "--", sys.executable, "-c", FAKE_PYTEST)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = json.loads(out.read_text())
+    assert record["summary"] == "2 passed, 1 skipped" and len(record["durations"]) == 2
+    first = out.with_suffix(".log").read_text().splitlines()[0]
+    assert re.fullmatch(r" *\d+\.\d .*", first), first
