@@ -17,12 +17,11 @@ from ormgc.worker.exact import SPLIT_ENV
 from .test_exact import CYCLES, _has_symbols, needs_valgrind
 from .test_exact_parse import SYNTHETIC
 
-# The two methods within 1% of the collector's instructions here. results/exact/agreement.md
-# holds them within 0.06% on 3.9-3.13 in the fixed environment of scripts/exact_agreement.py;
-# in a test's own cache folder the *symbol* figure moved by 0.65% on 3.10 (45.57M against
-# 45.86M instructions for the same 102 collections) while the callbacks figure stayed at
-# 45.885M +- 0.001% (a fresh-clone CI run, 2026-12-02): the reference, not the method, moves.
-AGREEMENT = 0.01
+# The two methods within 0.5% of the collector's instructions (results/exact/agreement.md:
+# within 0.06% on 3.9-3.13). A fresh-clone CI once found 0.70% on 3.10 (45.57M against 45.86M
+# for the same 102 collections): its first run under callgrind had compiled our modules from
+# source, which leaves another heap; callgrind() now writes their .pyc first (valgrind.py).
+AGREEMENT = 0.005
 
 
 @needs_valgrind

@@ -147,6 +147,9 @@ def callgrind(
     setup: ExactSetup, executable: str, args: List[str], env: Dict[str, str], stdin: str = ""
 ) -> Dict[str, Any]:
     """Run ``executable args`` under callgrind; the block dump parsed, with the process output."""
+    # Every caller, not only run_exact: the first run after a fresh checkout would otherwise
+    # compile our modules from source (3.10: 45.56M collector instructions instead of 45.86M).
+    precompile(executable, env)
     with tempfile.TemporaryDirectory(prefix="ormgc-exact-") as scratch:
         out = os.path.join(scratch, "callgrind.out")
         command = [setup.valgrind, *_CALLGRIND, f"--callgrind-out-file={out}"]
