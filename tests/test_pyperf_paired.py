@@ -116,3 +116,19 @@ def test_paired_rounds_end_to_end_then_compare(tmp_path: Path) -> None:
     assert "## Against `default` on the same Python (paired rounds, 95% interval)" in table
     assert "| sqlalchemy | seed_loop | default | 1 (baseline) |" in table
     assert "3 rounds) |" in table and "3 paired rounds per benchmark" in table
+
+
+@pytest.mark.slow
+def test_full_mode_with_pyperf_workers(tmp_path: Path) -> None:
+    """--rounds 0 outside --quick: pyperf's workers get the manager's --rounds (without it,
+    a worker took the full mode's 4 rounds and refused pyperf's own worker options)."""
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "ormgc", "pyperf", "--results", str(results),
+               "--machine", "m", *SMALL, "--orm", "sqlalchemy", "--policy", "default",
+               "--rounds", "0", "-p", "1", "-n", "2", "-w", "0"]  # fmt: skip
+    done = subprocess.run(command, env=_env(tmp_path / "cache"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (bench,) = pyperf.BenchmarkSuite.load(str(results / "m" / f"{python_label()}.json"))
+    meta = bench.get_metadata()
+    assert bench.get_nvalue() == 2 and meta["ormgc_mode"] == "full"
+    assert "ormgc_rounds" not in meta and meta["gc_loops_measured"] == 2

@@ -265,9 +265,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "--results, comparisons come from ormgc compare"
             )
         benchmarks = resolve(args)
-        check_no_worker_options(argv, args.rounds)
         if args.worker:
             return _run_worker(runner, args, benchmarks)
+        check_no_worker_options(argv, args.rounds)  # pyperf gives its workers such options
         args.inherit_environ = [*(args.inherit_environ or []), GC_LOG_ENV, "ORMGC_CACHE_DIR"]
         return _manage(runner, args, benchmarks)
     except (OrmGcError, FixtureError) as exc:

@@ -148,4 +148,4 @@ def forward(cmd: List[str], args: argparse.Namespace) -> None:
         cmd.append("--no-freeze")
     if args.quick:
         cmd.append("--quick")
-    cmd += ["--timer", args.timer]
+    cmd += ["--timer", args.timer, "--rounds", str(args.rounds)]
