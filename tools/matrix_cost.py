@@ -35,6 +35,7 @@ from ormgc.results import (  # noqa: E402
     result_files,
 )
 from ormgc.runs.pythons import SUPPORTED  # noqa: E402
+from ormgc.views.stats import half_width_percent  # noqa: E402
 
 TARGET_MINUTES = 10  # issue 21: every version x every ORM x the default sweep, cached data
 TARGET_REL_STDEV = 0.03  # pyperf's std dev / mean of the 20k-object query
@@ -80,10 +81,11 @@ def paired_widths(results: Path, versions: List[str]) -> List[Tuple[str, str, fl
         suite = pyperf.BenchmarkSuite.load(str(path))
         for bench in suite:
             meta = bench.get_metadata()
-            if "ormgc_paired_ci95_low" in meta and meta["ormgc_paired_ratio"] != 1:
+            baseline = meta.get("ormgc_policy") == meta.get("ormgc_paired_baseline")
+            if "ormgc_paired_ci95_low" in meta and not baseline:
                 ratio = meta["ormgc_paired_ratio"]
-                low, high = meta["ormgc_paired_ci95_low"], meta["ormgc_paired_ci95_high"]
-                rows.append((version, bench.get_name(), ratio, 100 * (high - low) / 2 / ratio))
+                ci95 = [meta["ormgc_paired_ci95_low"], meta["ormgc_paired_ci95_high"]]
+                rows.append((version, bench.get_name(), ratio, half_width_percent(ci95, ratio)))
     return rows
 
 
