@@ -230,6 +230,14 @@ class DjangoFixture:
         with self._errors("querying"):
             yield alias
 
+    def writable_alias(self) -> str:
+        """An alias that may write (the served shape's write, always rolled back): SQLite's file
+        opened read-write (the served shape gives a copy of the cached file), else the same."""
+        alias = self._connected()
+        if self.path is None:
+            return alias
+        return register_database({"ENGINE": "django.db.backends.sqlite3", "NAME": str(self.path)})
+
     def close(self) -> None:
         if self._alias is not None:
             connections[self._alias].close()

@@ -10,6 +10,7 @@ from typing import List, Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
+from ormgc.cli_served import add_served_arguments, run_served_command, wants_served
 from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
@@ -107,7 +108,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--shape",
         action="append",
         help="workload shape (repeatable, or 'all'; default seed_loop; 'prefork': W workers "
-        "serving the request loop, by name only); see 'ormgc shapes'",
+        "serving the request loop, by name only; 'served': a real gunicorn under fixed-rate "
+        "load, alone); see 'ormgc shapes'",
     )
     run.add_argument(
         "--workload",
@@ -185,6 +187,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
+    add_served_arguments(run)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
@@ -224,6 +227,8 @@ def _run_workload(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if wants_served(args):
+        return run_served_command(args)
     if args.workload is not None:
         return _run_workload(args)
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))

@@ -1,0 +1,155 @@
+"""``ormgc run --shape served``: its own options (rate, duration, clients...) and the run.
+
+The served shape measures a real gunicorn under real load (``ormgc.runs.served``), so it runs
+alone: one ORM at a time, policies written ``[freeze+]POLICY`` (``ormgc.runs.served_config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any, Dict, List
+
+from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
+from orm_fixtures.served_app import SERVED_ORMS
+from ormgc.errors import UsageError
+from ormgc.results import check_writable, write_json_atomic
+from ormgc.runs.envs import interpreter
+from ormgc.runs.paired import DEFAULT_BASELINE
+from ormgc.runs.runner import databases_for
+from ormgc.runs.served import ServedScenario, free_port, run_served
+from ormgc.runs.served_config import SERVED_SWEEP, parse_served_policies
+from ormgc.views.served_table import format_served
+
+SERVED_SHAPE = "served"
+DEFAULT_RATE = 50.0  # requests per second: well below what 2 workers on 2 cores serve
+DEFAULT_DURATION_S = 10.0
+DEFAULT_WARMUP_S = 2.0
+MAX_RATE = 2000.0
+MAX_DURATION_S = 600.0
+MAX_REQUESTS = 50_000  # per run (rate x duration): the workers' logs hold 100,000 each
+MAX_CLIENTS = 8
+MAX_CONNECTIONS = 256
+
+
+def _bounded_number(low: float, high: float, what: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low < value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{what}: need a number above {low:g} and at most {high:g}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def add_served_arguments(run: argparse.ArgumentParser) -> None:
+    served = run.add_argument_group(
+        "served shape (--shape served)", "a real gunicorn under a fixed-rate load from wrk"
+    )
+    served.add_argument(
+        "--rate",
+        type=_bounded_number(0, MAX_RATE, "--rate"),
+        default=DEFAULT_RATE,
+        help=f"requests per second, fixed (open model; default {DEFAULT_RATE:g})",
+    )
+    served.add_argument(
+        "--duration",
+        type=_bounded_number(0, MAX_DURATION_S, "--duration"),
+        default=DEFAULT_DURATION_S,
+        metavar="SECONDS",
+        help=f"measured seconds per run (default {DEFAULT_DURATION_S:g})",
+    )
+    served.add_argument(
+        "--warmup",
+        type=_bounded_number(-1e-9, 120, "--warmup"),
+        default=DEFAULT_WARMUP_S,
+        metavar="SECONDS",
+        help=f"seconds of load before measuring, not counted (default {DEFAULT_WARMUP_S:g})",
+    )
+    served.add_argument(
+        "--clients",
+        type=int,
+        choices=range(1, MAX_CLIENTS + 1),
+        default=1,
+        metavar="N",
+        help=f"wrk processes sharing the schedule (1-{MAX_CLIENTS}; default 1)",
+    )
+    served.add_argument(
+        "--connections",
+        type=int,
+        choices=range(1, MAX_CONNECTIONS + 1),
+        default=16,
+        metavar="N",
+        help=f"connections in all (1-{MAX_CONNECTIONS}; default 16)",
+    )
+    served.add_argument("--port", type=int, choices=range(1024, 65536), metavar="PORT",
+                        help="port on 127.0.0.1 (default: a free one)")  # fmt: skip
+
+
+def wants_served(args: argparse.Namespace) -> bool:
+    return bool(args.shape) and SERVED_SHAPE in args.shape
+
+
+def served_scenario(args: argparse.Namespace, orm: str, db: str) -> ServedScenario:
+    rows = args.rows[0]
+    if args.per_request > rows:
+        raise UsageError(f"--per-request {args.per_request} is more than --rows {rows}")
+    if args.rate * args.duration > MAX_REQUESTS:
+        raise UsageError(
+            f"--rate {args.rate:g} x --duration {args.duration:g} is over {MAX_REQUESTS:,} "
+            "requests per run: lower one of them"
+        )
+    if args.connections < args.clients:
+        raise UsageError(f"--connections {args.connections} is fewer than --clients {args.clients}")
+    return ServedScenario(
+        orm, db, rows, args.seed, args.load or max(1, rows * DEFAULT_LOAD // DEFAULT_ROWS),
+        args.per_request, args.workers, args.rate, args.duration, args.warmup, args.clients,
+        args.connections, args.port,
+    )  # fmt: skip
+
+
+def run_served_command(args: argparse.Namespace) -> int:
+    if args.shape != [SERVED_SHAPE]:
+        raise UsageError("--shape served runs alone: give no other --shape")
+    if len(args.rows) > 1:
+        raise UsageError("--shape served takes one --rows size")
+    if args.exact or args.precision is not None or args.workload:
+        raise UsageError("--shape served does not take --exact, --precision or --workload")
+    orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
+    for orm in orms:
+        if orm not in SERVED_ORMS:
+            raise UsageError(f"--shape served runs {' and '.join(SERVED_ORMS)}, not {orm}")
+    policies = parse_served_policies(args.policy or list(SERVED_SWEEP))
+    baseline = args.baseline or DEFAULT_BASELINE
+    if baseline not in [policy.name for policy in policies]:
+        baseline = None
+    databases = databases_for(orms, args.db or [])
+    scenarios = [served_scenario(args, orm, databases[orm]) for orm in orms]
+    if args.port is not None:
+        free_port(args.port)  # in use: refused before any work
+    if not args.freeze:
+        raise UsageError(
+            "--no-freeze is for the other shapes: in the served shape freezing is a policy of "
+            "its own (freeze+POLICY), off unless asked for"
+        )
+    if args.json is not None:
+        check_writable(args.json, "records")
+    interp = interpreter(args.python, args.profile)
+    records: List[Dict[str, Any]] = []
+    for scenario in scenarios:
+        records += run_served(interp, scenario, policies, args.repeat, baseline, _progress)
+    print(format_served(records))
+    if args.json is not None:
+        write_json_atomic(args.json, records)
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
