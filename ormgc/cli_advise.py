@@ -14,6 +14,7 @@ import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.cli_run import add_precision_arguments
+from ormgc.cli_served import SERVED_SHAPE, add_served_arguments, run_served_advice
 from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs import advise
@@ -70,7 +71,10 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--orm", choices=orm_fixtures.ORMS, help="ORM (default sqlalchemy)")
     parser.add_argument("--db", help="database, as for ormgc run (default: the ORM's)")
     parser.add_argument(
-        "--shape", default="seed_loop", help="built-in workload (default seed_loop; request_loop)"
+        "--shape",
+        default="seed_loop",
+        help="built-in workload (default seed_loop; request_loop; served: a real gunicorn under "
+        "load, advice for gunicorn.conf.py)",
     )
     parser.add_argument("--workload", metavar="FILE.py:NAME|MODULE:NAME", help="your workload")
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="dataset rows")
@@ -148,6 +152,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, help="write the advice and table (JSON)")
     if add_exact_argument is not None:
         add_exact_argument(parser)
+    add_served_arguments(parser, workers=True)
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -175,6 +180,8 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def run_advise(args: argparse.Namespace) -> int:
+    if args.shape == SERVED_SHAPE:
+        return run_served_advice(args)
     bounds = Bounds(args.min_win, args.max_memory_growth, args.max_pause, args.allow_disabled)
     if args.records_from is not None:
         return _judge_again(args, bounds)

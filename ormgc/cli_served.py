@@ -13,14 +13,16 @@ from typing import Any, Dict, List
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from orm_fixtures.served_app import SERVED_ORMS
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import interpreter
 from ormgc.runs.paired import DEFAULT_BASELINE
 from ormgc.runs.runner import databases_for
 from ormgc.runs.served import ServedScenario, free_port, run_served
 from ormgc.runs.served_config import SERVED_SWEEP, parse_served_policies
+from ormgc.views.served_advice import ServedBounds, format_served_advice, served_advice
 from ormgc.views.served_table import format_served
+from ormgc.worker.prefork import DEFAULT_WORKERS
 
 SERVED_SHAPE = "served"
 DEFAULT_RATE = 50.0  # requests per second: well below what 2 workers on 2 cores serve
@@ -31,6 +33,7 @@ MAX_DURATION_S = 600.0
 MAX_REQUESTS = 50_000  # per run (rate x duration): the workers' logs hold 100,000 each
 MAX_CLIENTS = 8
 MAX_CONNECTIONS = 256
+SERVED_ADVICE_ROUNDS = 3  # the fewest with a useful t-interval (t = 4.3 on 2 degrees)
 
 
 def _bounded_number(low: float, high: float, what: str) -> Any:
@@ -48,10 +51,15 @@ def _bounded_number(low: float, high: float, what: str) -> Any:
     return parse
 
 
-def add_served_arguments(run: argparse.ArgumentParser) -> None:
+def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) -> None:
+    """The served shape's options; ``workers``: add --workers too (ormgc run has it already,
+    for prefork)."""
     served = run.add_argument_group(
         "served shape (--shape served)", "a real gunicorn under a fixed-rate load from wrk"
     )
+    if workers:
+        served.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, metavar="W",
+                            help=f"gunicorn workers (default {DEFAULT_WORKERS})")  # fmt: skip
     served.add_argument(
         "--rate",
         type=_bounded_number(0, MAX_RATE, "--rate"),
@@ -96,8 +104,8 @@ def wants_served(args: argparse.Namespace) -> bool:
     return bool(args.shape) and SERVED_SHAPE in args.shape
 
 
-def served_scenario(args: argparse.Namespace, orm: str, db: str) -> ServedScenario:
-    rows = args.rows[0]
+def served_scenario(args: argparse.Namespace, orm: str, db: str, rows: int) -> ServedScenario:
+    """The scenario of ``ormgc run`` or ``ormgc advise`` options (UsageError if they clash)."""
     if args.per_request > rows:
         raise UsageError(f"--per-request {args.per_request} is more than --rows {rows}")
     if args.rate * args.duration > MAX_REQUESTS:
@@ -107,11 +115,18 @@ def served_scenario(args: argparse.Namespace, orm: str, db: str) -> ServedScenar
         )
     if args.connections < args.clients:
         raise UsageError(f"--connections {args.connections} is fewer than --clients {args.clients}")
+    if args.port is not None:
+        free_port(args.port)  # in use: refused before any work
     return ServedScenario(
         orm, db, rows, args.seed, args.load or max(1, rows * DEFAULT_LOAD // DEFAULT_ROWS),
         args.per_request, args.workers, args.rate, args.duration, args.warmup, args.clients,
         args.connections, args.port,
     )  # fmt: skip
+
+
+def _check_orm(orm: str) -> None:
+    if orm not in SERVED_ORMS:
+        raise UsageError(f"--shape served runs {' and '.join(SERVED_ORMS)}, not {orm}")
 
 
 def run_served_command(args: argparse.Namespace) -> int:
@@ -123,16 +138,13 @@ def run_served_command(args: argparse.Namespace) -> int:
         raise UsageError("--shape served does not take --exact, --precision or --workload")
     orms = list(dict.fromkeys(args.orm or ["sqlalchemy"]))
     for orm in orms:
-        if orm not in SERVED_ORMS:
-            raise UsageError(f"--shape served runs {' and '.join(SERVED_ORMS)}, not {orm}")
+        _check_orm(orm)
     policies = parse_served_policies(args.policy or list(SERVED_SWEEP))
     baseline = args.baseline or DEFAULT_BASELINE
     if baseline not in [policy.name for policy in policies]:
         baseline = None
     databases = databases_for(orms, args.db or [])
-    scenarios = [served_scenario(args, orm, databases[orm]) for orm in orms]
-    if args.port is not None:
-        free_port(args.port)  # in use: refused before any work
+    scenarios = [served_scenario(args, orm, databases[orm], args.rows[0]) for orm in orms]
     if not args.freeze:
         raise UsageError(
             "--no-freeze is for the other shapes: in the served shape freezing is a policy of "
@@ -148,6 +160,31 @@ def run_served_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json_atomic(args.json, records)
         print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
+def run_served_advice(args: argparse.Namespace) -> int:
+    """``ormgc advise --shape served``: the sweep, the table, the advice and its gunicorn block."""
+    if args.workload or args.records_from is not None:
+        raise UsageError("--shape served measures the suite's app: no --workload or --from")
+    if args.precision is not None or getattr(args, "exact", None):
+        raise UsageError("--shape served does not take --precision or --exact")
+    orm = args.orm or "sqlalchemy"
+    _check_orm(orm)
+    policies = parse_served_policies([DEFAULT_BASELINE] + (args.policy or list(SERVED_SWEEP)))
+    db = databases_for([orm], [args.db] if args.db else [])[orm]
+    scenario = served_scenario(args, orm, db, args.rows)
+    if args.json is not None:
+        check_writable(args.json, "advice")
+    interp = interpreter(args.python, args.profile)
+    rounds = args.repeat or SERVED_ADVICE_ROUNDS
+    records = run_served(interp, scenario, policies, rounds, DEFAULT_BASELINE, _progress)
+    bounds = ServedBounds(args.max_memory_growth, args.allow_disabled)
+    advice = served_advice(records, DEFAULT_BASELINE, bounds)
+    print(format_served(records) + "\n\n" + format_served_advice(advice))
+    if args.json is not None:
+        write_json_atomic(args.json, {"advice": advice, "records": records})
+        print(f"wrote the advice and {len(records)} records to {args.json}")
     return 0
 
 

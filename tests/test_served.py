@@ -92,27 +92,28 @@ def test_django_two_policies_every_figure(use_shared_cache: Path, tmp_path: Path
     _none_left()
 
 
-def test_freeze_block_reaches_live_workers(tmp_path: Path) -> None:
-    """The block ormgc prints for freeze+threshold:50000, run as a user would paste it into
-    gunicorn.conf.py: each live worker answers the thresholds and the frozen objects."""
-    app = tmp_path / "app.py"
-    app.write_text(
-        "import gc, json, os\n"
-        "CACHE = [{'row': i} for i in range(5000)]  # what --preload keeps in the master\n"
-        "def application(environ, start_response):\n"
-        "    body = json.dumps([os.getpid(), gc.get_threshold(), gc.isenabled(),\n"
-        "                       gc.get_freeze_count()]).encode()\n"
-        "    start_response('200 OK', [('Content-Type', 'application/json')])\n"
-        "    return [body]\n"
-    )
+_TRIVIAL_APP = (
+    "import gc, json, os\n"
+    "CACHE = [{'row': i} for i in range(5000)]  # what --preload keeps in the master\n"
+    "def application(environ, start_response):\n"
+    "    body = json.dumps([os.getpid(), gc.get_threshold(), gc.isenabled(),\n"
+    "                       gc.get_freeze_count()]).encode()\n"
+    "    start_response('200 OK', [('Content-Type', 'application/json')])\n"
+    "    return [body]\n"
+)
+
+
+def _live_workers(block: str, folder: Path) -> Dict[int, Any]:
+    """Run ``block`` as a user's gunicorn.conf.py (2 workers, preload) over a small app; what
+    each live worker answers: (thresholds, enabled, frozen objects) by pid."""
+    (folder / "app.py").write_text(_TRIVIAL_APP)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    conf = tmp_path / "gunicorn.conf.py"
-    block = user_block(parse_served_policy("freeze+threshold:50000,20,30"))
+    conf = folder / "gunicorn.conf.py"
     conf.write_text(block + f"\nbind = '127.0.0.1:{port}'\nworkers = 2\npreload_app = True\n")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(conf), "--chdir", str(tmp_path)]
+        [sys.executable, "-m", "gunicorn", "-c", str(conf), "--chdir", str(folder)]
         + ["app:application"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
@@ -128,12 +129,43 @@ def test_freeze_block_reaches_live_workers(tmp_path: Path) -> None:
                 answers[pid] = (thresholds, enabled, frozen)
             except (OSError, ValueError):
                 time.sleep(0.2)
-        assert len(answers) == 2, "both workers answer"
-        for thresholds, enabled, frozen in answers.values():
-            assert thresholds == [50000, 20, 30] and enabled
-            assert frozen >= 5000  # the preloaded cache was frozen in the master
+        return answers
     finally:
         loadgen.stop(server)
+
+
+def test_freeze_block_reaches_live_workers(tmp_path: Path) -> None:
+    """The block ormgc prints for freeze+threshold:50000,20,30, run as a user would paste it
+    into gunicorn.conf.py: each live worker answers the thresholds and the frozen objects."""
+    answers = _live_workers(
+        user_block(parse_served_policy("freeze+threshold:50000,20,30")), tmp_path
+    )
+    assert len(answers) == 2, "both workers answer"
+    for thresholds, enabled, frozen in answers.values():
+        assert thresholds == [50000, 20, 30] and enabled
+        assert frozen >= 5000  # the preloaded cache was frozen in the master
+
+
+def test_advise_block_is_what_the_workers_get(use_shared_cache: Path, tmp_path: Path) -> None:
+    """ormgc advise --shape served: the advice's gunicorn block, run under a real gunicorn,
+    gives every worker the recommended setting (whichever the sweep picked)."""
+    out = tmp_path / "advice.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "ormgc", "advise", "--shape", "served", "--orm", "sqlalchemy",
+         "--policy", "threshold:50000,20,30", "--repeat", "2", "--json", str(out), *QUICK],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    advice = json.loads(out.read_text())["advice"]
+    assert advice["recommended"] in ("default", "threshold:50000,20,30")
+    assert advice["gunicorn_conf"] in done.stdout
+    answers = _live_workers(advice["gunicorn_conf"], tmp_path)
+    assert len(answers) == 2
+    expected = [50000, 20, 30] if advice["recommended"] != "default" else None
+    for thresholds, enabled, frozen in answers.values():
+        assert enabled and frozen == 0
+        assert thresholds == (expected or thresholds) and (expected or thresholds[0] in (700, 2000))
+    _none_left()
 
 
 def test_config_runs_policy_then_measuring_hooks() -> None:
@@ -257,3 +289,42 @@ def test_interrupted_mid_load_leaves_nothing(
     assert run.returncode == 130 and "interrupted" in stderr
     assert not out.exists()
     _none_left()
+
+
+def _advised(policy: str, p99: Any, **extra: Any) -> Dict[str, Any]:
+    record = {"policy": policy, "saturated_rounds": 0, "errors_total": 0}
+    record["p99_vs_baseline"] = {"baseline": "default", "ratio": p99[0], "ci95": p99[1]}
+    record["throughput_vs_baseline"] = {"baseline": "default", "ratio": 1.0, "ci95": [1.0, 1.0]}
+    record["pss_vs_baseline"] = {"baseline": "default", "ratio": 1.0, "ci95": [0.98, 1.02]}
+    record.update(extra)
+    return record
+
+
+def test_served_advice_rule() -> None:
+    """The lowest significant p99 wins among the eligible; each other setting says why not."""
+    from ormgc.views.served_advice import ServedBounds, served_advice
+
+    base = _advised("default", (1.0, [1.0, 1.0]))
+    records = [
+        base,
+        _advised("threshold:50000", (0.80, [0.70, 0.90])),
+        _advised("freeze+threshold:50000", (0.60, [0.50, 0.70]),
+                 pss_vs_baseline={"baseline": "default", "ratio": 1.25, "ci95": [1.2, 1.3]}),
+        _advised("adaptive", (0.70, [0.40, 1.10])),
+        _advised("disabled", (0.50, [0.45, 0.55])),
+        _advised("threshold:100000", (0.55, [0.5, 0.6]), saturated_rounds=1),
+    ]  # fmt: skip
+    advice = served_advice(records, "default", ServedBounds())
+    assert advice["recommended"] == "threshold:50000"
+    assert "gc.set_threshold(50000" in advice["gunicorn_conf"]
+    why = {v["policy"]: v["lost_because"] for v in advice["verdicts"]}
+    assert why["threshold:50000"] is None
+    assert "worker PSS 1.25" in why["freeze+threshold:50000"]
+    assert "not significantly lower" in why["adaptive"]
+    assert "floor" in why["disabled"] and "saturated" in why["threshold:100000"]
+    allowed = served_advice(records, "default", ServedBounds(allow_disabled=True))
+    assert allowed["recommended"] == "disabled"
+    nothing = served_advice(
+        [base, _advised("adaptive", (0.9, [0.7, 1.1]))], "default", ServedBounds()
+    )
+    assert nothing["recommended"] == "default" and "pass" in nothing["gunicorn_conf"]
