@@ -26,7 +26,7 @@ from ormgc.runs.debian_python import INSTALLABLE
 from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
-from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.views.compare.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.worker.prefork import PREFORK_DOC
 
 
@@ -83,7 +83,7 @@ def _need(module: str, extra: str, command: str) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     _need("pyperf", "pyperf", "ormgc compare")
-    from ormgc.views.compare import (  # needs pyperf: import late
+    from ormgc.views.compare.compare import (  # needs pyperf: import late
         load_result,
         load_results,
         markdown,
@@ -149,7 +149,7 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     _need("matplotlib", "charts", "ormgc report")
-    from ormgc.views.report import (  # matplotlib: late
+    from ormgc.views.charts.report import (  # matplotlib: late
         Missing,
         build,
         check_asv_site,

@@ -1,5 +1,5 @@
 """``ormgc advise``: its options, and the command (sweep: ormgc.runs.advise; verdict and table:
-ormgc.views.advice)."""
+ormgc.views.advice.rule)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from ormgc.runs import advise
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.runs.workloads import workload_scenarios
-from ormgc.views.advice import Bounds
-from ormgc.views.advice_document import build_advice, enough
-from ormgc.views.advice_file import read_advice_file
-from ormgc.views.advice_table import format_advice
+from ormgc.views.advice.document import build_advice, enough
+from ormgc.views.advice.file import read_advice_file
+from ormgc.views.advice.rule import Bounds
+from ormgc.views.advice.table import format_advice
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument

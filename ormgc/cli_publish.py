@@ -1,4 +1,4 @@
-"""``ormgc site`` (the one folder to publish: ormgc.views.site) and ``ormgc pins`` (the pins
+"""``ormgc site`` (the one folder to publish: ormgc.views.site.build) and ``ormgc pins`` (the pins
 refreshed within their release series: ormgc.pins)."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def add_publish(commands: argparse._SubParsersAction) -> None:
 
 
 def run_site(args: argparse.Namespace) -> int:
-    from ormgc.views import site  # matplotlib and asv load only for the site
+    from ormgc.views.site import build as site  # matplotlib and asv load only for the site
 
     sources = site.Sources.of(ROOT, args.results)
     for part in site.build(args.output, sources):

@@ -19,8 +19,8 @@ from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
-from ormgc.views.table import format_table
-from ormgc.views.workload_table import format_requests, format_workloads
+from ormgc.views.tables.table import format_table
+from ormgc.views.tables.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY

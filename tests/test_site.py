@@ -13,8 +13,8 @@ import pytest
 
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.output_dir import MARKER
-from ormgc.views import site
-from ormgc.views.site_landing import answer_rows
+from ormgc.views.site import build as site
+from ormgc.views.site.landing import answer_rows
 
 from .conftest import ROOT, error_lines, ormgc
 from .test_report import png_size, results_with
@@ -96,7 +96,7 @@ def test_the_landing_page_answers_from_the_results_and_links_every_part(built: P
 
 
 def test_answer_rows_cover_every_python_and_orm_of_the_probes(built: Path) -> None:
-    from ormgc.views import report_data
+    from ormgc.views.charts import report_data
 
     rows = answer_rows(report_data.load(ROOT / "results"))
     pythons = {

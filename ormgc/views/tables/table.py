@@ -176,7 +176,7 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
     if not records:
         return "(no measurements)"
     if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
-        from ormgc.views.exact_table import format_exact_table
+        from ormgc.views.tables.exact_table import format_exact_table
 
         return format_exact_table(records)
     blocks = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 from ormgc.views.stats import precision_note
-from ormgc.views.table import _row, column_names, grid, threshold_text
+from ormgc.views.tables.table import _row, column_names, grid, threshold_text
 
 _REQUEST_COLUMNS = (
     "orm",

@@ -23,10 +23,10 @@ import pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
-from ormgc.views.exact_compare import exact_section
+from ormgc.views.compare.exact_compare import exact_section
+from ormgc.views.compare.paired_compare import paired_section
 from ormgc.views.gc_cost import per_object_table
 from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
-from ormgc.views.paired_compare import paired_section
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything (and ormgc_pins, but for the
