@@ -83,23 +83,22 @@ def _need(module: str, extra: str, command: str) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     _need("pyperf", "pyperf", "ormgc compare")
-    from ormgc.views.compare.compare import (  # needs pyperf: import late
-        load_result,
-        load_results,
-        markdown,
-        pick_machine,
-    )
+    from ormgc.views.compare.compare import load_results, markdown, pick_machine  # pyperf: late
+    from ormgc.views.compare.merge_check import check_merge
 
+    machine = args.machine
     if args.merge:  # shards from separate runners: checked whole, then copied, then compared
         plan = plan_merge(args.merge, args.results, args.machine)
-        for item in plan:
-            if not item.source.name.endswith(".probe.json"):
-                load_result(item.source, item.python)
+        check_merge(plan)  # every file of every shard (and those already there), before copying
+        machine = plan[0].target.parent.name
+        output = args.output or args.results / machine / "comparison.md"
+        if output.parent.is_dir():  # else the merge makes it
+            check_writable(output, "comparison")
         copy_merged(plan)
         pythons = sorted({item.python for item in plan})
         print(f"merged {len(args.merge)} shards ({', '.join(pythons)}) into {args.results}",
               file=sys.stderr)  # fmt: skip
-    machine = pick_machine(args.results, args.machine)
+    machine = pick_machine(args.results, machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
     check_writable(output, "comparison")
@@ -135,7 +134,7 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="SHARD",
         help="first copy this results folder of a separate run (one CI job) into --results "
-        "(repeatable); refused if two shards hold one Python or a file there differs",
+        "(repeatable); every file is checked first: a bad one is refused and nothing copied",
     )
 
 
