@@ -255,6 +255,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args, args.forwarded = parser.parse_known_args(argv)  # only pyperf passes options on
     if args.forwarded and args.command != "pyperf":
         parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
+    check_arguments = getattr(args, "check_arguments", None)  # a command's checks across options
+    if check_arguments is not None:
+        try:
+            check_arguments(args)
+        except UsageError as exc:
+            parser.error(str(exc))
     commands = {"run": run, "advise": run_advise, "shapes": _shapes, "pythons": _pythons}
     commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
     commands.update({"report": _report, "site": run_site, "pins": run_pins})

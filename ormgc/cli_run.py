@@ -14,6 +14,7 @@ from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
+from ormgc.runs.limits import ALLOW_FLAG, check_workers, max_workers
 from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
 from ormgc.runs.pythons import SUPPORTED
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
@@ -140,8 +141,15 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=DEFAULT_WORKERS,
         metavar="W",
-        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS})",
+        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS}; "
+        f"at most what this machine holds: {max_workers().workers} here)",
     )
+    run.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help="fork more --workers than the CPUs and available memory hold",
+    )
+    run.set_defaults(check_arguments=check_run_arguments)
     run.add_argument(
         "--policy",
         action="append",
@@ -185,6 +193,12 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
+
+
+def check_run_arguments(args: argparse.Namespace) -> None:
+    """What argparse cannot check alone (one option against another, or the machine): run by
+    the CLI right after parsing, so bad input is an argparse error before anything starts."""
+    check_workers(args.workers, args.allow_many_workers)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
