@@ -118,6 +118,26 @@ def test_docs_are_skipped_without_mkdocs_yml_and_a_failing_build_is_one_line(tmp
         site.build_docs(broken, tmp_path / "docs")
 
 
+def test_a_missing_site_module_is_one_line_naming_the_extra_before_anything_is_built(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """pip install "orm-gc-bench[all]" gave no mkdocs; now the extra [site] (in [all]) does, and
+    without it the command says so before building (tests/test_install.py installs [all])."""
+    import importlib.util
+
+    from ormgc import cli, cli_publish
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        cli_publish, "find_spec", lambda name: None if name == "mkdocs" else real(name)
+    )
+    code = cli.main(["site", "--output", str(tmp_path / "site")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "ormgc site needs mkdocs: pip install 'orm-gc-bench[site]'" in err
+    assert not (tmp_path / "site").exists()
+
+
 def test_the_site_refuses_what_it_did_not_build(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()

@@ -96,10 +96,12 @@ def _branch(root: Path) -> Optional[str]:
 
 def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
     """``asv publish`` of the committed results into ``output``, this checkout's branch shown."""
-    conf = read_asv_conf(sources.asv_conf)
     results_dir = sources.results / "asv"
     if not (results_dir / "benchmarks.json").is_file():
         return Part("asv", TITLES["asv"], False, f"not built: no {results_dir}/benchmarks.json")
+    if not sources.asv_conf.is_file():
+        return Part("asv", TITLES["asv"], False, f"not built: no {sources.asv_conf.name} here")
+    conf = read_asv_conf(sources.asv_conf)
     branch = _branch(sources.root)  # asv draws only commits on the configured branches
     measured = _measured_only(results_dir, scratch / "asv-results")
     conf.update(
