@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from orm_fixtures import mask_password, serve, served_pid
 from ormgc.errors import UsageError
-from ormgc.runs.aggregate import aggregate
+from ormgc.runs.aggregate import aggregate, gc_changed_warning
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import attach_ratios, interleaved_rounds
 from ormgc.runs.runner import Progress, Scenario, run_worker
@@ -130,6 +130,8 @@ def records_of(
         record = aggregate(runs[cell])
         if not record["counts_identical"]:
             progress(f"warning: GC counts differ across rounds of {cell.label}")
+        if gc_changed_warning(record):  # the workload's own GC setting, not the cell's
+            progress(gc_changed_warning(record))
         record.update(counts.get(cell, {}))
         records.append(record)
     for on in dict.fromkeys(cell.freeze for cell in cells):

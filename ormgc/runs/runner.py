@@ -20,7 +20,7 @@ import orm_fixtures
 from orm_fixtures import mask_password, serve, served_pid
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
-from ormgc.runs.aggregate import aggregate, counts_warning
+from ormgc.runs.aggregate import aggregate, counts_warning, gc_changed_warning
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import (
     DEFAULT_BASELINE,
@@ -199,6 +199,8 @@ def _measure(
             record = aggregate(runs[policy.name])
             if not record["counts_identical"]:
                 progress(counts_warning(scenario.shape, policy.name, runs[policy.name]))
+            if gc_changed_warning(record):
+                progress(gc_changed_warning(record))
             scenario_records.append(record)
         attach_ratios(scenario_records, baseline)
         if precision is not None and baseline is not None:
