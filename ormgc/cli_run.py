@@ -16,7 +16,7 @@ from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
 from ormgc.runs.limits import ALLOW_FLAG, check_workers, max_workers
 from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
-from ormgc.runs.pythons import SUPPORTED
+from ormgc.runs.pythons import SUPPORTED_RANGE
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
@@ -43,15 +43,19 @@ def _percent(text: str) -> float:
     return value
 
 
-def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: str = "") -> None:
-    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
+def add_precision_arguments(
+    parser: argparse.ArgumentParser,
+    max_rounds_help: str = "",
+    first_rounds: str = f"{PRECISION_START}, or --repeat if more",
+) -> None:
+    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise`` (each says
+    how many rounds it measures before the first check)."""
     parser.add_argument(
         "--precision",
         type=_percent,
         metavar="PCT",
         help="add interleaved rounds until every CPU ratio's 95%% interval is within "
-        "+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: "
-        f"ormgc run's {PRECISION_START}, or --repeat)",
+        f"+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: {first_rounds})",
     )
     parser.add_argument(
         "--max-rounds",
@@ -167,7 +171,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--python",
-        help=f"measure under this Python ({SUPPORTED[0]} ... {SUPPORTED[-1]}, or a path); "
+        help=f"measure under this Python ({SUPPORTED_RANGE}, or a path); "
         "runs in a managed venv with the profile's pins",
     )
     run.add_argument(

@@ -32,7 +32,7 @@ QUICK_TRIPLES = ("threshold:50000,500,1000",)
 DEFAULT_REPEAT = 5
 QUICK_REPEAT = 3
 # The budget of rounds for a significant choice (``--max-rounds``): a round of the full grid
-# is 24 fresh processes.
+# is one fresh process per setting and freeze state (28: 14 settings, freeze on and off).
 DEFAULT_MAX_ROUNDS = 12
 QUICK_MAX_ROUNDS = 10
 FREEZE_CHOICES = {"both": (True, False), "on": (True,), "off": (False,)}

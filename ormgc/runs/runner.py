@@ -33,6 +33,7 @@ from ormgc.runs.paired import (
 from ormgc.worker.policies import Policy
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY
+from ormgc.worker.workload import describe_signal
 
 
 class Scenario(NamedTuple):
@@ -106,10 +107,12 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
     if result.get("stage"):  # the workload ended the process: ormgc.worker.measure
-        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
-        raise OrmGcError(
-            f"{result['stage']} ended the process ({how}, e.g. os._exit) before a result"
+        how = (
+            describe_signal(-returncode)
+            if returncode < 0
+            else f"exit code {returncode}, e.g. os._exit"
         )
+        raise OrmGcError(f"{result['stage']} ended the process ({how}) before a result")
     if returncode == 0 and result:
         return result
     last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
