@@ -56,8 +56,9 @@ def server_python() -> str:
             return candidate
     where = f"${PYTHON_ENV}" if os.environ.get(PYTHON_ENV) else "this Python, PATH and pyenv"
     raise FixtureError(
-        "the embedded MongoDB server (nx-27017) needs Python 3.10 to 3.14 and none was found "
-        f"(looked at {where}); install one, or give --db mongodb://HOST:PORT"
+        "the embedded MongoDB server (nx-27017) needs Python "
+        f"{'.'.join(map(str, MIN_VERSION))} to {'.'.join(map(str, MAX_VERSION))} and none was "
+        f"found (looked at {where}); install one, or give --db mongodb://HOST:PORT"
     )
 
 

@@ -8,7 +8,8 @@ role in the order data flows:
 
 - ``ormgc.worker``: runs inside the measured interpreter (probe, policies, one measurement);
 - ``ormgc.runs``: drives runs and interpreters (fresh worker processes, venvs, the pyperf matrix);
-- ``ormgc.views``: turns records into tables and cross-version comparisons;
+- ``ormgc.views``: turns records into what the user reads: tables, cross-version comparisons,
+  the report's charts, the advice and the published site (one subpackage each);
 - ``ormgc.cli``: the ``ormgc`` command; ``ormgc.results``: result files, written atomically.
 """
 

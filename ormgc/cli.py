@@ -26,7 +26,7 @@ from ormgc.runs.debian_python import INSTALLABLE
 from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
-from ormgc.views.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.views.compare.asv_compare import format_comparison, load_comparison, parse_filters
 from ormgc.worker.prefork import PREFORK_DOC
 
 
@@ -83,23 +83,22 @@ def _need(module: str, extra: str, command: str) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     _need("pyperf", "pyperf", "ormgc compare")
-    from ormgc.views.compare import (  # needs pyperf: import late
-        load_result,
-        load_results,
-        markdown,
-        pick_machine,
-    )
+    from ormgc.views.compare.compare import load_results, markdown, pick_machine  # pyperf: late
+    from ormgc.views.compare.merge_check import check_merge
 
+    machine = args.machine
     if args.merge:  # shards from separate runners: checked whole, then copied, then compared
         plan = plan_merge(args.merge, args.results, args.machine)
-        for item in plan:
-            if not item.source.name.endswith(".probe.json"):
-                load_result(item.source, item.python)
+        check_merge(plan)  # every file of every shard (and those already there), before copying
+        machine = plan[0].target.parent.name
+        output = args.output or args.results / machine / "comparison.md"
+        if output.parent.is_dir():  # else the merge makes it
+            check_writable(output, "comparison")
         copy_merged(plan)
         pythons = sorted({item.python for item in plan})
         print(f"merged {len(args.merge)} shards ({', '.join(pythons)}) into {args.results}",
               file=sys.stderr)  # fmt: skip
-    machine = pick_machine(args.results, args.machine)
+    machine = pick_machine(args.results, machine)
     loaded = load_results(args.results, machine, args.python or [])
     output = args.output or args.results / machine / "comparison.md"
     check_writable(output, "comparison")
@@ -135,7 +134,7 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="SHARD",
         help="first copy this results folder of a separate run (one CI job) into --results "
-        "(repeatable); refused if two shards hold one Python or a file there differs",
+        "(repeatable); every file is checked first: a bad one is refused and nothing copied",
     )
 
 
@@ -149,7 +148,7 @@ def _asv_compare(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     _need("matplotlib", "charts", "ormgc report")
-    from ormgc.views.report import (  # matplotlib: late
+    from ormgc.views.charts.report import (  # matplotlib: late
         Missing,
         build,
         check_asv_site,
@@ -256,6 +255,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args, args.forwarded = parser.parse_known_args(argv)  # only pyperf passes options on
     if args.forwarded and args.command != "pyperf":
         parser.error(f"unrecognized arguments: {' '.join(args.forwarded)}")
+    check_arguments = getattr(args, "check_arguments", None)  # a command's checks across options
+    if check_arguments is not None:
+        try:
+            check_arguments(args)
+        except UsageError as exc:
+            parser.error(str(exc))
     commands = {"run": run, "advise": run_advise, "shapes": _shapes, "pythons": _pythons}
     commands.update({"pyperf": _pyperf, "compare": _compare, "asv-compare": _asv_compare})
     commands.update({"report": _report, "site": run_site, "pins": run_pins})

@@ -1,5 +1,5 @@
 """``ormgc advise``: its options, and the command (sweep: ormgc.runs.advise; verdict and table:
-ormgc.views.advice)."""
+ormgc.views.advice.rule)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs import advise
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
+from ormgc.runs.pythons import SUPPORTED_RANGE
 from ormgc.runs.runner import Scenario, databases_for
 from ormgc.runs.workloads import workload_scenarios
-from ormgc.views.advice import Bounds
-from ormgc.views.advice_document import build_advice, enough
-from ormgc.views.advice_file import read_advice_file
-from ormgc.views.advice_table import format_advice
+from ormgc.views.advice.document import build_advice, enough
+from ormgc.views.advice.file import read_advice_file
+from ormgc.views.advice.rule import Bounds
+from ormgc.views.advice.table import format_advice
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument
@@ -59,11 +60,16 @@ def _pause(text: str) -> Optional[float]:
     return value
 
 
+MIN_WIN = 0.90  # --min-win: the share of disabled's saving a setting must win back
+MAX_MEMORY_GROWTH = 0.10  # --max-memory-growth over default's peak RSS
+
+
 def add_advise(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "advise",
         help="which GC setting should I use? sweep the settings, recommend one",
-        description="Sweep GC settings (first threshold 700 ... 1,000,000, three-threshold "
+        description="Sweep GC settings (first threshold "
+        f"{advise.FIRST_THRESHOLDS[0]:,} ... {advise.FIRST_THRESHOLDS[-1]:,}, three-threshold "
         "settings, disabled; freeze on and off) over one workload, interleaved in fresh "
         "processes, and recommend the smallest setting that wins back --min-win of the CPU "
         "time disabled saves within the memory and pause bounds.",
@@ -100,7 +106,8 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a small grid: default, 3 thresholds, one triple, disabled; 3 rounds",
+        help=f"a small grid: default, {len(advise.QUICK_THRESHOLDS)} first thresholds, "
+        f"{' and '.join(advise.QUICK_TRIPLES)}, disabled; {advise.QUICK_REPEAT} rounds",
     )
     parser.add_argument(
         "--repeat",
@@ -110,16 +117,16 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--min-win",
         type=_percent(0, 100),
-        default=0.90,
+        default=MIN_WIN,
         metavar="PERCENT",
-        help="share of disabled's CPU saving to win back (default 90)",
+        help=f"share of disabled's CPU saving to win back (default {MIN_WIN * 100:.0f})",
     )
     parser.add_argument(
         "--max-memory-growth",
         type=_percent(0, 1000),
-        default=0.10,
+        default=MAX_MEMORY_GROWTH,
         metavar="PERCENT",
-        help="peak RSS growth over default allowed (default 10)",
+        help=f"peak RSS growth over default allowed (default {MAX_MEMORY_GROWTH * 100:.0f})",
     )
     parser.add_argument(
         "--max-pause",
@@ -138,6 +145,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         parser,
         f"rounds to spend at most on a significant choice (and --precision): default "
         f"{advise.DEFAULT_MAX_ROUNDS}, --quick {advise.QUICK_MAX_ROUNDS}",
+        f"--repeat, default {advise.DEFAULT_REPEAT}, --quick {advise.QUICK_REPEAT}",
     )
     parser.add_argument(
         "--from",
@@ -146,7 +154,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
         metavar="ADVICE.json",
         help="judge the records of an earlier --json again (other bounds), measuring nothing",
     )
-    parser.add_argument("--python", help="advise for this Python (3.9 ... 3.13, or a path)")
+    parser.add_argument("--python", help=f"advise for this Python ({SUPPORTED_RANGE}, or a path)")
     parser.add_argument("--profile", default=CURRENT_PROFILE, choices=profiles())
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     parser.add_argument("--json", type=Path, help="write the advice and table (JSON)")

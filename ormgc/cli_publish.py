@@ -1,15 +1,24 @@
-"""``ormgc site`` (the one folder to publish: ormgc.views.site) and ``ormgc pins`` (the pins
+"""``ormgc site`` (the one folder to publish: ormgc.views.site.build) and ``ormgc pins`` (the pins
 refreshed within their release series: ormgc.pins)."""
 
 from __future__ import annotations
 
 import argparse
+from importlib.util import find_spec
 from pathlib import Path
 
 from ormgc import pins
+from ormgc.errors import UsageError
 from ormgc.runs.pythons import SUPPORTED
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: asv.conf.json, mkdocs.yml
+
+
+def site_root() -> Path:
+    """The checkout the site is built from: the one this package sits in (run from the
+    checkout, or installed with -e), else the working directory (pip install ".[site]", then
+    ormgc site run inside the checkout: the package then sits in site-packages)."""
+    return ROOT if (ROOT / "asv.conf.json").is_file() else Path.cwd()
 
 
 def add_publish(commands: argparse._SubParsersAction) -> None:
@@ -37,10 +46,18 @@ def add_publish(commands: argparse._SubParsersAction) -> None:
     )
 
 
-def run_site(args: argparse.Namespace) -> int:
-    from ormgc.views import site  # matplotlib and asv load only for the site
+# What ``ormgc site`` imports or runs (the charts, asv publish, mkdocs build with its theme):
+# the ``site`` extra of pyproject.toml installs them all.
+SITE_MODULES = ("matplotlib", "asv", "mkdocs", "material")
 
-    sources = site.Sources.of(ROOT, args.results)
+
+def run_site(args: argparse.Namespace) -> int:
+    missing = [name for name in SITE_MODULES if find_spec(name) is None]
+    if missing:  # before anything is built: not a failure halfway through
+        raise UsageError(f"ormgc site needs {', '.join(missing)}: pip install 'orm-gc-bench[site]'")
+    from ormgc.views.site import build as site  # matplotlib and asv load only for the site
+
+    sources = site.Sources.of(site_root(), args.results)
     for part in site.build(args.output, sources):
         state = "built" if part.built else "skipped"
         print(f"{part.name}/: {state}: {part.note}")

@@ -15,13 +15,14 @@ from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
+from ormgc.runs.limits import ALLOW_FLAG, check_workers, max_workers
 from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
-from ormgc.runs.pythons import SUPPORTED
+from ormgc.runs.pythons import SUPPORTED_RANGE
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
 from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
-from ormgc.views.table import format_table
-from ormgc.views.workload_table import format_requests, format_workloads
+from ormgc.views.tables.table import format_table
+from ormgc.views.tables.workload_table import format_requests, format_workloads
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY
@@ -43,15 +44,19 @@ def _percent(text: str) -> float:
     return value
 
 
-def add_precision_arguments(parser: argparse.ArgumentParser, max_rounds_help: str = "") -> None:
-    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise``."""
+def add_precision_arguments(
+    parser: argparse.ArgumentParser,
+    max_rounds_help: str = "",
+    first_rounds: str = f"{PRECISION_START}, or --repeat if more",
+) -> None:
+    """``--precision PCT`` and ``--max-rounds N``, shared by ``run`` and ``advise`` (each says
+    how many rounds it measures before the first check)."""
     parser.add_argument(
         "--precision",
         type=_percent,
         metavar="PCT",
         help="add interleaved rounds until every CPU ratio's 95%% interval is within "
-        "+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: "
-        f"ormgc run's {PRECISION_START}, or --repeat)",
+        f"+-PCT%% of the ratio, or --max-rounds (checked after the first rounds: {first_rounds})",
     )
     parser.add_argument(
         "--max-rounds",
@@ -142,8 +147,15 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=DEFAULT_WORKERS,
         metavar="W",
-        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS})",
+        help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS}; "
+        f"at most what this machine holds: {max_workers().workers} here)",
     )
+    run.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help="fork more --workers than the CPUs and available memory hold",
+    )
+    run.set_defaults(check_arguments=check_run_arguments)
     run.add_argument(
         "--policy",
         action="append",
@@ -161,7 +173,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--python",
-        help=f"measure under this Python ({SUPPORTED[0]} ... {SUPPORTED[-1]}, or a path); "
+        help=f"measure under this Python ({SUPPORTED_RANGE}, or a path); "
         "runs in a managed venv with the profile's pins",
     )
     run.add_argument(
@@ -188,6 +200,12 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
     add_exact_argument(run)
     add_served_arguments(run)
+
+
+def check_run_arguments(args: argparse.Namespace) -> None:
+    """What argparse cannot check alone (one option against another, or the machine): run by
+    the CLI right after parsing, so bad input is an argparse error before anything starts."""
+    check_workers(args.workers, args.allow_many_workers)
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:

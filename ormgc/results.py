@@ -144,8 +144,10 @@ _SHARD_FILE = re.compile(r"(3\.\d+t?)(\.probe)?\.json\Z")
 def plan_merge(shards: Sequence[Path], results: Path, machine: str) -> List[ShardFile]:
     """What merging ``shards`` into ``results/<machine>/`` copies; UsageError, before anything
     is copied, if a shard is empty, the shards come from several machines and none is given,
-    two shards hold different results for one Python, or a file already there differs."""
+    two shards hold one Python (even alike: one runner per Python), or a file already there
+    differs. What the files hold is checked by ormgc.views.compare.merge_check."""
     found: Dict[str, List[Path]] = {}
+    holder: Dict[str, Path] = {}  # Python -> the shard holding it
     for shard in shards:
         folders = (
             [path for path in sorted(shard.glob("*")) if path.is_dir()] if shard.is_dir() else []
@@ -155,6 +157,9 @@ def plan_merge(shards: Sequence[Path], results: Path, machine: str) -> List[Shar
         if not files:
             raise UsageError(f"no results in shard {shard} (expected <machine>/3.X.json)")
         for path in files:
+            python = _SHARD_FILE.match(path.name).group(1)  # files matched it above
+            if holder.setdefault(python, shard) != shard:
+                raise UsageError(f"two shards hold Python {python}: {holder[python]}, {shard}")
             found.setdefault(path.parent.name, []).append(path)
     if not machine and len(found) > 1:
         names = ", ".join(sorted(found))
@@ -166,8 +171,8 @@ def plan_merge(shards: Sequence[Path], results: Path, machine: str) -> List[Shar
         match = _SHARD_FILE.match(path.name)
         assert match is not None
         earlier = planned.get(target)
-        if earlier is not None and earlier.source.read_bytes() != path.read_bytes():
-            raise UsageError(f"two shards hold Python {match.group(1)}: {earlier.source}, {path}")
+        if earlier is not None:  # one shard, two machine folders
+            raise UsageError(f"two folders hold Python {match.group(1)}: {earlier.source}, {path}")
         if target.exists() and target.read_bytes() != path.read_bytes():
             raise UsageError(f"{target} exists and differs from {path}: merge into a new folder")
         planned[target] = ShardFile(match.group(1), path, target)

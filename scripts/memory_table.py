@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ormgc.views.charts_common import orm_order, policy_order  # noqa: E402
-from ormgc.views.charts_memory import label_key, python_label  # noqa: E402
-from ormgc.views.report_data import load  # noqa: E402
+from ormgc.views.charts.common import orm_order, policy_order  # noqa: E402
+from ormgc.views.charts.memory import label_key, python_label  # noqa: E402
+from ormgc.views.charts.report_data import load  # noqa: E402
 
 
 def _per_worker(record: Dict[str, Any], field: str) -> List[float]:

@@ -19,7 +19,7 @@ from typing import Any, Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ormgc.results import write_atomic  # noqa: E402
 from ormgc.views.stats import format_ratio, half_width_percent  # noqa: E402
-from ormgc.views.table import format_table  # noqa: E402
+from ormgc.views.tables.table import format_table  # noqa: E402
 
 
 def _interval(record: Dict[str, Any], key: str) -> str:

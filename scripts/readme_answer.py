@@ -1,4 +1,4 @@
-"""README's answer table, from the committed results (ormgc/views/answer.py).
+"""README's answer table, from the committed results (ormgc/views/site/answer.py).
 
 ``python scripts/readme_answer.py`` prints the block; ``--write`` puts it between the
 ``<!-- answer:begin -->`` and ``<!-- answer:end -->`` marks of README.md and docs/index.md (the
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ormgc.errors import OrmGcError
 from ormgc.results import write_atomic
-from ormgc.views.answer import ANSWER_PAGES, block, replace_block
+from ormgc.views.site.answer import ANSWER_PAGES, block, replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,9 @@ from typing import Any, Dict, List
 from ormgc.runs import advise
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.runner import Scenario
-from ormgc.views.advice import Bounds, assess, recommend
-from ormgc.views.advice_document import build_advice, enough
-from ormgc.views.advice_table import format_advice
+from ormgc.views.advice.document import build_advice, enough
+from ormgc.views.advice.rule import Bounds, assess, recommend
+from ormgc.views.advice.table import format_advice
 
 from .test_advise import curve, record, with_floor
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, recommend
+from ormgc.views.advice.rule import Bounds, assess, code_lines, flattens_at, recommend
 
 from .conftest import ROOT, SMALL_ROWS, error_lines
 from .conftest import ormgc as run_ormgc

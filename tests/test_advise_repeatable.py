@@ -31,7 +31,7 @@ def advise(cache: Path, out: Path, *args: str) -> Dict[str, Any]:
 def same_advice_twice(cache: Path, tmp_path: Path, *args: str) -> None:
     """Two sweeps never give two different decisions. A sweep whose budget ends before every
     smaller setting is significant says so and keeps the default (the rule's contract,
-    ormgc/views/advice.py): at 4 rounds beside the asv test's valgrind runs, one sweep of two
+    ormgc/views/advice/rule.py): at 4 rounds beside the asv test's valgrind runs, one sweep of two
     decided and the other did not, for both workloads, in one fresh-clone CI run."""
     first, second = (advise(cache, tmp_path / f"{n}.json", *args) for n in (1, 2))
     chosen = [(a["recommended"]["policy"], a["recommended"]["freeze"]) for a in (first, second)]

@@ -55,6 +55,12 @@ def call_os_exit_5():
     return lambda: os._exit(5)
 
 
+def call_segfaults():
+    import ctypes
+
+    return lambda: ctypes.string_at(0)
+
+
 def cleanup_os_exit():
     yield list
     os._exit(0)
@@ -72,6 +78,7 @@ def cleanup_os_exit():
         ("call_os_exit_0", "the measured call ended the process (exit code 0, e.g. os._exit)"),
         ("call_os_exit_5", "the measured call ended the process (exit code 5, e.g. os._exit)"),
         ("cleanup_os_exit", "its clean-up after the yield ended the process (exit code 0"),
+        ("call_segfaults", "the measured call ended the process (SIGSEGV: the process crashed)"),
     ],
 )
 def test_a_workload_that_exits_is_one_line_naming_it(

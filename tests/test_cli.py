@@ -51,6 +51,25 @@ def test_help_everywhere(shared_cache: Path, command: list) -> None:
     assert done.returncode == 0 and "usage: ormgc" in done.stdout
 
 
+@pytest.mark.parametrize("command", ["run", "advise"])
+def test_help_says_what_the_command_takes_today(capsys, command: str) -> None:
+    """Help texts that had drifted (issue 25): advise's --python said 3.9 ... 3.13, its
+    --precision said run's first rounds; both now come from the constants they describe."""
+    from ormgc import cli
+    from ormgc.runs import advise
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse's wrapping undone
+    assert f"this Python ({SUPPORTED[0]} ... {SUPPORTED[-1]}, or a path)" in text
+    if command == "advise":
+        assert f"first threshold {advise.FIRST_THRESHOLDS[0]:,} ... " in text
+        assert f"default, {len(advise.QUICK_THRESHOLDS)} first thresholds, " in text
+        first = f"checked after the first rounds: --repeat, default {advise.DEFAULT_REPEAT}, "
+        assert first + f"--quick {advise.QUICK_REPEAT})" in text
+
+
 def test_shapes_lists_docstrings(shared_cache: Path) -> None:
     done = ormgc("shapes", cache_dir=shared_cache)
     assert "seed_loop" in done.stdout and "The published loop" in done.stdout

@@ -3,9 +3,11 @@ one folder and one table, the same as if one machine had run them all; bad shard
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -101,3 +103,64 @@ def test_bad_shards_are_one_line_and_copy_nothing(tmp_path: Path, capsys, how: s
     assert code != 0 and out == ""
     assert err.count("\n") == 1 and message in err, err
     assert sorted(str(path) for path in tmp_path.rglob("*")) == before  # nothing copied
+
+
+def _hashes(folder: Path) -> Dict[str, str]:
+    """Every file under ``folder``, by path, with its content's hash (byte for byte)."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _bad_shard(folder: Path, how: str) -> Tuple[Path, str]:
+    """A shard holding Python 3.13 spoiled as ``how``, and what the refusal must say."""
+    shard = _shard(folder, ["3.13"])
+    pyperf_file, probe = shard / "vm" / "3.13.json", shard / "vm" / "3.13.probe.json"
+    if how == "probe_not_json":  # the issue's case: merged, then every later command failed
+        probe.write_text('[{"policy": "default",')
+        return shard, f"{probe} is not valid JSON"
+    if how == "probe_not_records":
+        probe.write_text('[{"policy": "default"}]')
+        return shard, f"{probe}: a record has no python"
+    if how == "probe_of_another_python":
+        shutil.copy(COMMITTED / "3.11.probe.json", probe)
+        return shard, f"{probe} holds Python 3.11"
+    if how == "pyperf_of_another_python":
+        shutil.copy(COMMITTED / "3.11.json", pyperf_file)
+        return shard, f"{pyperf_file} holds Python 3.11"
+    if how == "same_python_twice":  # alike, but one runner per Python: a mistake to say
+        return _shard(folder.parent / "again", ["3.12"]), "two shards hold Python 3.12"
+    assert how == "other_dataset"  # valid alone, not comparable with the rest
+    data = json.loads(pyperf_file.read_text())
+    data["metadata"]["ormgc_rows"] = 5
+    pyperf_file.write_text(json.dumps(data))
+    return shard, "differ in ormgc_rows"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "probe_not_json",
+        "probe_not_records",
+        "probe_of_another_python",
+        "pyperf_of_another_python",
+        "same_python_twice",
+        "other_dataset",
+    ],
+)
+def test_a_spoiled_shard_leaves_the_results_folder_byte_for_byte(
+    tmp_path: Path, capsys, how: str
+) -> None:
+    results = tmp_path / "results"
+    earlier = _shard(tmp_path / "earlier", ["3.9"])
+    assert _compare(capsys, "--results", str(results), "--merge", str(earlier))[0] == 0
+    before = _hashes(results)
+    good = _shard(tmp_path / "good", ["3.12"])
+    bad, message = _bad_shard(tmp_path / "bad", how)
+    code, out, err = _compare(capsys, "--results", str(results), "--merge", str(good),
+                              "--merge", str(bad))  # fmt: skip
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and message in err, err
+    assert _hashes(results) == before

@@ -16,7 +16,7 @@ import pytest
 
 from ormgc.cli import build_parser
 from ormgc.runs import pyperf_plan
-from ormgc.views.answer import ANSWER_PAGES, block, replace_block
+from ormgc.views.site.answer import ANSWER_PAGES, block, replace_block
 
 from .conftest import ROOT
 

@@ -19,8 +19,8 @@ import pytest
 
 from ormgc import cli
 from ormgc.results import python_label
-from ormgc.views.asv_compare import python_key
-from ormgc.views.table import format_table
+from ormgc.views.compare.asv_compare import python_key
+from ormgc.views.tables.table import format_table
 from ormgc.worker import measure
 from ormgc.worker.policies import parse_policy
 from ormgc.worker.probe import Probe, gc_identity

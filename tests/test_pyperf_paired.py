@@ -15,7 +15,7 @@ import pytest
 from ormgc.errors import UsageError
 from ormgc.results import python_label
 from ormgc.runs.pyperf_paired import check_no_worker_options, gc_metadata, paired_benchmark
-from ormgc.views.paired_compare import _paired_cell
+from ormgc.views.compare.paired_compare import _paired_cell
 
 from .conftest import error_lines
 from .test_matrix import SMALL, _env

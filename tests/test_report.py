@@ -174,8 +174,8 @@ def test_the_page_in_chromium_loads_every_image_and_link(
 def test_gc_share_is_exact_where_measured_then_paired_then_from_timings(tmp_path: Path) -> None:
     import json
 
-    from ormgc.views import report_data
-    from ormgc.views.charts_versions import gc_share
+    from ormgc.views.charts import report_data
+    from ormgc.views.charts.versions import gc_share
 
     results = results_with(tmp_path, "pyperf")
     base = {"python": "3.11.7", "orm": "sqlalchemy", "shape": "seed_loop", "rows": 100_000}

@@ -13,8 +13,8 @@ import pytest
 
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.output_dir import MARKER
-from ormgc.views import site
-from ormgc.views.site_landing import answer_rows
+from ormgc.views.site import build as site
+from ormgc.views.site.landing import answer_rows
 
 from .conftest import ROOT, error_lines, ormgc
 from .test_report import png_size, results_with
@@ -96,7 +96,7 @@ def test_the_landing_page_answers_from_the_results_and_links_every_part(built: P
 
 
 def test_answer_rows_cover_every_python_and_orm_of_the_probes(built: Path) -> None:
-    from ormgc.views import report_data
+    from ormgc.views.charts import report_data
 
     rows = answer_rows(report_data.load(ROOT / "results"))
     pythons = {
@@ -116,6 +116,26 @@ def test_docs_are_skipped_without_mkdocs_yml_and_a_failing_build_is_one_line(tmp
     broken = _sources(tmp_path, ROOT / "results", mkdocs_text="nav: broken\n")
     with pytest.raises(OrmGcError, match=r"mkdocs build failed \(exit 1\): ERROR - Config"):
         site.build_docs(broken, tmp_path / "docs")
+
+
+def test_a_missing_site_module_is_one_line_naming_the_extra_before_anything_is_built(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """pip install "orm-gc-bench[all]" gave no mkdocs; now the extra [site] (in [all]) does, and
+    without it the command says so before building (tests/test_install.py installs [all])."""
+    import importlib.util
+
+    from ormgc import cli, cli_publish
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        cli_publish, "find_spec", lambda name: None if name == "mkdocs" else real(name)
+    )
+    code = cli.main(["site", "--output", str(tmp_path / "site")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "ormgc site needs mkdocs: pip install 'orm-gc-bench[site]'" in err
+    assert not (tmp_path / "site").exists()
 
 
 def test_the_site_refuses_what_it_did_not_build(tmp_path: Path) -> None:

@@ -264,3 +264,49 @@ def test_measure_api_takes_a_path_or_a_function(tmp_path: Path, monkeypatch) -> 
     assert record["workload"] == f"{path}:loads" and record["collections_total"] == 0
     with pytest.raises(ormgc.OrmGcError, match="setup raised ConnectionError"):
         ormgc.measure(f"{path}:setup_raises", policies=["default"])
+
+
+GC_CHANGING_WORKLOADS = """
+import gc
+
+
+def sets_threshold():
+    return lambda: (gc.set_threshold(1), [[i] for i in range(3000)])[1]
+
+
+def disables():
+    return lambda: (gc.disable(), [[i] for i in range(3000)])[1]
+"""
+
+
+def test_a_workload_that_changes_the_gc_is_not_measured_under_the_policys_name(
+    tmp_path: Path,
+) -> None:
+    """Its record says how the call left the GC, and a warning stands under the table and in
+    the progress lines; a workload that leaves the policy's GC alone has null (issue 25)."""
+    (tmp_path / "gcs.py").write_text(GC_CHANGING_WORKLOADS)
+    out = tmp_path / "threshold.json"
+    done = run_in(tmp_path, "--workload", "gcs.py:sets_threshold", "--policy", "threshold:50000",
+                  "--json", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(out.read_text())
+    changed = record["gc_changed_by_workload"]
+    assert changed["thresholds"][0] == 1 and changed["enabled"] is True, changed
+    assert record["gc_threshold"][0] == 50000  # what the policy set, as before
+    older = "/".join(map(str, changed["thresholds"]))
+    warning = (
+        "warning: gcs.py:sets_threshold threshold:50000: the measured call itself left the GC "
+        f"enabled at thresholds {older}: these figures are not threshold:50000's"
+    )
+    assert warning in done.stdout and warning in done.stderr
+    out = tmp_path / "disables.json"
+    done = run_in(tmp_path, "--workload", "gcs.py:disables", "--policy", "default",
+                  "--policy", "disabled", "--json", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    default, disabled = json.loads(out.read_text())
+    assert default["gc_changed_by_workload"] == {
+        "thresholds": default["gc_threshold"],
+        "enabled": False,
+    }
+    assert disabled["gc_changed_by_workload"] is None  # gc.disable() under disabled: no change
+    assert "left the GC disabled" in done.stdout and "disabled's" not in done.stdout

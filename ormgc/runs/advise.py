@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from orm_fixtures import mask_password, serve, served_pid
 from ormgc.errors import UsageError
-from ormgc.runs.aggregate import aggregate
+from ormgc.runs.aggregate import aggregate, gc_changed_warning
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import attach_ratios, interleaved_rounds
 from ormgc.runs.runner import Progress, Scenario, run_worker
@@ -32,7 +32,7 @@ QUICK_TRIPLES = ("threshold:50000,500,1000",)
 DEFAULT_REPEAT = 5
 QUICK_REPEAT = 3
 # The budget of rounds for a significant choice (``--max-rounds``): a round of the full grid
-# is 24 fresh processes.
+# is one fresh process per setting and freeze state (28: 14 settings, freeze on and off).
 DEFAULT_MAX_ROUNDS = 12
 QUICK_MAX_ROUNDS = 10
 FREEZE_CHOICES = {"both": (True, False), "on": (True,), "off": (False,)}
@@ -130,6 +130,8 @@ def records_of(
         record = aggregate(runs[cell])
         if not record["counts_identical"]:
             progress(f"warning: GC counts differ across rounds of {cell.label}")
+        if gc_changed_warning(record):  # the workload's own GC setting, not the cell's
+            progress(gc_changed_warning(record))
         record.update(counts.get(cell, {}))
         records.append(record)
     for on in dict.fromkeys(cell.freeze for cell in cells):

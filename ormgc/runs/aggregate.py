@@ -71,3 +71,19 @@ def counts_warning(shape: str, policy: str, runs: List[Dict[str, Any]]) -> str:
             f"{collected} (collections identical: {collections[0]})"
         )
     return f"warning: GC counts differ across repeats of {shape} {policy}: {collections}"
+
+
+def gc_changed_warning(record: Dict[str, Any]) -> str:
+    """A record whose workload changed the GC during the measured call (its
+    ``gc_changed_by_workload``): one warning line, else ''. Its figures are the workload's own
+    GC setting, not the policy's, and must not be read as the policy's."""
+    changed = record.get("gc_changed_by_workload")
+    if not changed:
+        return ""
+    state = "enabled" if changed["enabled"] else "disabled"
+    thresholds = "/".join(map(str, changed["thresholds"]))
+    policy = record["policy"]
+    return (
+        f"warning: {record['shape']} {policy}: the measured call itself left the GC {state} "
+        f"at thresholds {thresholds}: these figures are not {policy}'s"
+    )

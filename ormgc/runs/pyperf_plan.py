@@ -50,7 +50,12 @@ Benchmark = Tuple[str, Scenario, Policy]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     ours = parser.add_argument_group("ormgc (besides pyperf's own options above)")
-    ours.add_argument("--quick", action="store_true", help="small dataset, 2 policies, 3x3 values")
+    ours.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small dataset ({QUICK['rows']:,} rows), {len(QUICK['policies'])} policies, "
+        f"{QUICK_PYPERF['processes']}x{QUICK_PYPERF['values']} values",
+    )
     ours.add_argument("--orm", action="append", choices=orm_fixtures.ORMS, help="default: all")
     ours.add_argument("--shape", action="append", help="repeatable, or 'all'; default seed_loop")
     ours.add_argument(

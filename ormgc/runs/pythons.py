@@ -21,6 +21,7 @@ from ormgc.worker.probe import distribution
 
 # Declared once: nox, asv.conf.json and the workflows follow (tests/test_workflows.py checks).
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+SUPPORTED_RANGE = f"{SUPPORTED[0]} ... {SUPPORTED[-1]}"  # what help texts say --python takes
 _VERSION = re.compile(r"3\.\d{1,2}t?\Z")
 _ASK = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
 

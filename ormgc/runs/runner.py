@@ -20,7 +20,7 @@ import orm_fixtures
 from orm_fixtures import mask_password, serve, served_pid
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
 from ormgc.errors import OrmGcError, UsageError
-from ormgc.runs.aggregate import aggregate, counts_warning
+from ormgc.runs.aggregate import aggregate, counts_warning, gc_changed_warning
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.paired import (
     DEFAULT_BASELINE,
@@ -33,6 +33,7 @@ from ormgc.runs.paired import (
 from ormgc.worker.policies import Policy
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY
+from ormgc.worker.workload import describe_signal
 
 
 class Scenario(NamedTuple):
@@ -106,10 +107,12 @@ def run_worker(interp: Interpreter, spec: Dict[str, Any]) -> Dict[str, Any]:
     if "error" in result:
         raise OrmGcError(mask_password(result["error"]))
     if result.get("stage"):  # the workload ended the process: ormgc.worker.measure
-        how = f"signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
-        raise OrmGcError(
-            f"{result['stage']} ended the process ({how}, e.g. os._exit) before a result"
+        how = (
+            describe_signal(-returncode)
+            if returncode < 0
+            else f"exit code {returncode}, e.g. os._exit"
         )
+        raise OrmGcError(f"{result['stage']} ended the process ({how}) before a result")
     if returncode == 0 and result:
         return result
     last = ([line for line in stderr if line.strip()] or [f"exit code {returncode}"])[-1]
@@ -199,6 +202,8 @@ def _measure(
             record = aggregate(runs[policy.name])
             if not record["counts_identical"]:
                 progress(counts_warning(scenario.shape, policy.name, runs[policy.name]))
+            if gc_changed_warning(record):
+                progress(gc_changed_warning(record))
             scenario_records.append(record)
         attach_ratios(scenario_records, baseline)
         if precision is not None and baseline is not None:

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Tuple
 from ormgc.errors import OrmGcError
 from ormgc.runs.envs import pinned_per_version
 
-VersionResult = Any  # ormgc.views.compare.VersionResult (python, path, benches, metadata)
+VersionResult = Any  # ormgc.views.compare.compare.VersionResult (python, path, benches, metadata)
 _PIN_KEYS = ("ormgc_pins", "ormgc_pins_per_python")
 
 

@@ -172,6 +172,7 @@ def measure(spec: Dict[str, Any], stage: Stage = lambda where: None) -> Dict[str
     record.update(heap)
     record.update(probe.result)
     record.update(extra)
+    record["gc_changed_by_workload"] = _gc_changed(policy, probe)
     record.update(
         {
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
@@ -180,6 +181,19 @@ def measure(spec: Dict[str, Any], stage: Stage = lambda where: None) -> Dict[str
         }
     )
     return record
+
+
+def _gc_changed(policy: Policy, probe: Any) -> Optional[Dict[str, Any]]:
+    """The GC as the measured call left it, where that is not the policy's (a workload that
+    calls gc.set_threshold or gc.disable itself), else None. Prefork workers run our own
+    shape and report no enabled state: None."""
+    if getattr(probe, "enabled_after", None) is None:
+        return None
+    result = probe.result
+    return policy.changed_by_workload(
+        (result["gc_threshold_before"], probe.enabled_before),
+        (result["gc_threshold_after"], probe.enabled_after),
+    )
 
 
 def prepare(spec: Dict[str, Any]) -> Dict[str, Any]:

@@ -63,6 +63,18 @@ class Policy(NamedTuple):
         """Undo what ``apply`` hooked in (the adaptive callback); its summary, else None."""
         return adaptive.remove() if self.bounds else None
 
+    def changed_by_workload(
+        self, before: Tuple[List[int], bool], after: Tuple[List[int], bool]
+    ) -> Optional[Dict[str, Any]]:
+        """What the measured call left different from this policy's GC: (thresholds, enabled)
+        as the policy set them, then at the end of the call. ``{"thresholds": [...], "enabled":
+        bool}`` as the call left them, or None: the figures are this policy's. The adaptive
+        policy moves the thresholds itself, so under it only the enabled state is compared."""
+        thresholds_changed = list(after[0]) != list(before[0]) and not self.bounds
+        if not thresholds_changed and after[1] == before[1]:
+            return None
+        return {"thresholds": list(after[0]), "enabled": after[1]}
+
     @property
     def slug(self) -> str:
         """The same policy as an identifier-friendly string (asv parameters, file names)."""

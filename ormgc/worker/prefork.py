@@ -27,6 +27,7 @@ from ormgc.worker.policies import Policy, prepare_heap
 from ormgc.worker.probe import Probe, percentile
 from ormgc.worker.requests import request_figures
 from ormgc.worker.timeline import DEFAULT_EVERY, Timeline, read_smaps_kb
+from ormgc.worker.workload import describe_signal
 
 PREFORK_DOC = "W workers forked from a warmed-up parent, each serving request_loop (--workers)"
 DEFAULT_WORKERS = 2  # fits the 2 cores of the machines this suite runs on
@@ -153,7 +154,7 @@ def _gather(running: Dict[int, int]) -> Dict[int, bytes]:
 
 def _status(status: int) -> str:
     if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
+        return f"killed by signal {os.WTERMSIG(status)} ({describe_signal(os.WTERMSIG(status))})"
     return f"exit code {os.WEXITSTATUS(status)}"
 
 

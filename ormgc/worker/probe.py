@@ -139,6 +139,9 @@ class Probe:
         self._reported = "duration" in gc.get_stats()[0]
         self._durations: List[float] = []  # floats and ints: untracked by the GC
         self._candidates: List[int] = []
+        # gc.isenabled() as the block began and ended: a workload may switch it itself
+        self.enabled_before: Optional[bool] = None
+        self.enabled_after: Optional[bool] = None
         if self._reported:
             self._callback = self._callback_reported  # type: ignore[method-assign]
 
@@ -171,7 +174,7 @@ class Probe:
     def __enter__(self) -> Probe:
         was_enabled = gc.isenabled()
         gc.disable()  # no collection may fall between reading the stats and hooking the callback
-        self._was_enabled = was_enabled
+        self._was_enabled = self.enabled_before = was_enabled
         self._threshold_before = list(gc.get_threshold())
         self._stats_before = [s["collections"] for s in gc.get_stats()]
         self._reported_before = _reported_stats()
@@ -188,7 +191,7 @@ class Probe:
 
     def __exit__(self, *exc_info: Any) -> None:
         MARKER.stop()
-        enabled_during = gc.isenabled()
+        enabled_during = self.enabled_after = gc.isenabled()
         gc.disable()
         wall_ns = time.perf_counter_ns() - self._wall0
         cpu_ns = time.process_time_ns() - self._cpu0

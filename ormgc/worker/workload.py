@@ -15,6 +15,7 @@ import importlib.util
 import inspect
 import os
 import re
+import signal
 import sys
 import traceback
 from types import ModuleType
@@ -52,6 +53,29 @@ def describe_error(exc: BaseException, target: str = "") -> str:
 def describe_exit(exc: SystemExit) -> str:
     """How a workload ended its process: ``called sys.exit(3)`` (exit() and quit() raise it too)."""
     return f"called sys.exit({exc.code!r})" if exc.code is not None else "called sys.exit()"
+
+
+# What a signal that ends a process usually means, for the one line that names it.
+_SIGNAL_MEANINGS = {
+    "SIGSEGV": "the process crashed",
+    "SIGBUS": "the process crashed",
+    "SIGILL": "the process crashed",
+    "SIGFPE": "the process crashed",
+    "SIGABRT": "the process aborted, e.g. abort() or a failed C assertion",
+    "SIGKILL": "killed, e.g. by kill -9 or the out-of-memory killer",
+    "SIGTERM": "asked to stop",
+    "SIGINT": "interrupted",
+}
+
+
+def describe_signal(number: int) -> str:
+    """A signal by its name and what it usually means: ``SIGSEGV: the process crashed``."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    meaning = _SIGNAL_MEANINGS.get(name)
+    return f"{name}: {meaning}" if meaning else f"{name} (signal {number})"
 
 
 def _import_file(path: str) -> ModuleType:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from ormgc.views.advice import DISABLED_WARNING, no_saving
+from ormgc.views.advice.rule import DISABLED_WARNING, no_saving
 from ormgc.views.stats import format_ratio
-from ormgc.views.table import grid
+from ormgc.views.tables.table import grid
 
 _COLUMNS = (
     "freeze",

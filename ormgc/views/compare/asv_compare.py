@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ormgc.errors import UsageError
-from ormgc.views.table import grid
+from ormgc.views.tables.table import grid
 
 RESULT_FORMAT = 2
 _MACHINE_FILES = ("machine.json",)

@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from ormgc.errors import OrmGcError
 from ormgc.runs.pythons import SUPPORTED
-from ormgc.views.charts_common import share_interval
-from ormgc.views.report_data import ResultSet, load, minor, read_records
+from ormgc.views.charts.common import share_interval
+from ormgc.views.charts.report_data import ResultSet, load, minor, read_records
 
 ORM, SHAPE, RAISED = "sqlalchemy", "seed_loop", "threshold:50000"
 BEGIN, END = "<!-- answer:begin -->", "<!-- answer:end -->"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ormgc.views.charts_common import share_interval
-from ormgc.views.charts_versions import gc_share
-from ormgc.views.report_data import ResultSet, minor, version_key
+from ormgc.views.charts.common import share_interval
+from ormgc.views.charts.report_data import ResultSet, minor, version_key
+from ormgc.views.charts.versions import gc_share
 
 SHAPE = "seed_loop"  # the published loop
 RAISED = "threshold:50000"  # the seed's setting

@@ -1,6 +1,6 @@
 """``ormgc site``: the one folder to publish, built offline from committed results only.
 
-    index.html   the answer per Python, the main chart, links (site_landing.py)
+    index.html   the answer per Python, the main chart, links (landing.py)
     report/      ``ormgc report``'s charts
     asv/         ``asv publish`` of results/asv (the history across commits and library series)
     docs/        ``mkdocs build`` of mkdocs.yml, when the repository has one
@@ -25,9 +25,9 @@ from typing import List, NamedTuple, Optional, Sequence
 
 from ormgc.errors import OrmGcError
 from ormgc.output_dir import build_output_dir, check_output_dir
-from ormgc.views import report, report_data
-from ormgc.views.charts_common import Chart
-from ormgc.views.site_landing import MAIN_CHART, landing_page
+from ormgc.views.charts import report, report_data
+from ormgc.views.charts.common import Chart
+from ormgc.views.site.landing import MAIN_CHART, landing_page
 
 KIND = "site"  # the marker ormgc.output_dir writes in every folder this command built
 NAV_MARK = "<!-- ormgc site nav -->"
@@ -96,10 +96,12 @@ def _branch(root: Path) -> Optional[str]:
 
 def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
     """``asv publish`` of the committed results into ``output``, this checkout's branch shown."""
-    conf = read_asv_conf(sources.asv_conf)
     results_dir = sources.results / "asv"
     if not (results_dir / "benchmarks.json").is_file():
         return Part("asv", TITLES["asv"], False, f"not built: no {results_dir}/benchmarks.json")
+    if not sources.asv_conf.is_file():
+        return Part("asv", TITLES["asv"], False, f"not built: no {sources.asv_conf.name} here")
+    conf = read_asv_conf(sources.asv_conf)
     branch = _branch(sources.root)  # asv draws only commits on the configured branches
     measured = _measured_only(results_dir, scratch / "asv-results")
     conf.update(

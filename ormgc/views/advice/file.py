@@ -12,7 +12,7 @@ from ormgc.errors import UsageError
 
 # The advise document's layout; ``format`` is written from 1 on (files without one are 1).
 FORMAT = 1
-# What the verdict reads from each record (ormgc.views.advice), and what the text names.
+# What the verdict reads from each record (ormgc.views.advice.rule), and what the text names.
 _NEEDED = (
     "policy", "freeze", "gc_threshold", "collections_total", "collected", "cpu_ms",
     "cpu_vs_baseline", "peak_rss_mb", "pause_ms", "runs", "python", "python_build",

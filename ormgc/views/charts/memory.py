@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ormgc.views.charts_common import (
+from ormgc.views.charts.common import (
     Chart,
     Missing,
     bar_labels,
@@ -18,7 +18,7 @@ from ormgc.views.charts_common import (
     policy_colour,
     policy_order,
 )
-from ormgc.views.report_data import ResultSet, machines, minor, version_key
+from ormgc.views.charts.report_data import ResultSet, machines, minor, version_key
 
 Drawn = Union[Chart, Missing]
 FREEZE_COLOURS = {True: "#0072B2", False: "#E69F00"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-from ormgc.views.table import grid
+from ormgc.views.tables.table import grid
 
 _COLUMNS = (
     "orm",

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Sequence, Union
 
 import numpy as np
 
-from ormgc.views.charts_common import (
+from ormgc.views.charts.common import (
     ORM_COLOURS,
     VERSION_COLOURS,
     Chart,
@@ -24,9 +24,9 @@ from ormgc.views.charts_common import (
     policy_colour,
     policy_order,
 )
-from ormgc.views.charts_thresholds_exact import draw_instructions
-from ormgc.views.report_data import ResultSet, machines, minor, version_key
-from ormgc.views.table import PUBLISHED, PUBLISHED_SCENARIO
+from ormgc.views.charts.report_data import ResultSet, machines, minor, version_key
+from ormgc.views.charts.thresholds_exact import draw_instructions
+from ormgc.views.tables.table import PUBLISHED, PUBLISHED_SCENARIO
 
 Drawn = Union[Chart, Missing]
 
@@ -287,8 +287,8 @@ def published_chart(results: ResultSet, out: Path) -> Drawn:
     caption = (
         f"The seed scenario ({PUBLISHED_SCENARIO['rows']:,} rows, {PUBLISHED_SCENARIO['loaded']:,} "
         f"loaded, the published loop), median of {today[0].get('repeat', 1)}; published figures "
-        f"from the seed experiment (ormgc.views.table.PUBLISHED), another machine; MongoEngine's "
-        f"wall time here is mostly the embedded server's. Source: "
+        f"from the seed experiment (ormgc.views.tables.table.PUBLISHED), another machine; "
+        f"MongoEngine's wall time here is mostly the embedded server's. Source: "
         f"{results.rel(results.seed.files)}. Machine: {machines(today)}."
     )
     finish(fig, out, slug, question, caption, legend=axes[0])

@@ -23,10 +23,10 @@ import pyperf
 from ormgc.errors import OrmGcError, UsageError
 from ormgc.results import result_files
 from ormgc.runs.pythons import SUPPORTED
-from ormgc.views.exact_compare import exact_section
+from ormgc.views.compare.exact_compare import exact_section
+from ormgc.views.compare.paired_compare import paired_section
 from ormgc.views.gc_cost import per_object_table
 from ormgc.views.libraries import changes_section, check_pins, common_pins, libraries
-from ormgc.views.paired_compare import paired_section
 from ormgc.views.stats import bootstrap_median_ratio, format_ratio, significant
 
 # Must agree between versions for a comparison to mean anything (and ormgc_pins, but for the
@@ -40,7 +40,7 @@ _SAME_EVERYWHERE = (
 )
 _TIMER_WORDS = {"wall": "wall clock", "cpu": "the process's CPU time"}
 _NEEDED = ("gc_collections", "peak_rss_mb", "ormgc_pins", *_SAME_EVERYWHERE)
-_RESULT_NAME = re.compile(r"(3\.\d+t?)\.json\Z")
+RESULT_NAME = re.compile(r"(3\.\d+t?)\.json\Z")
 
 Row = Tuple[str, str, str]  # (ORM, shape, policy)
 
@@ -116,7 +116,7 @@ def load_results(results: Path, machine: str, asked: Sequence[str]) -> List[Vers
             dict.fromkeys(check_version(python) for python in asked), key=_version_key
         )
     else:
-        found = [_RESULT_NAME.match(path.name) for path in folder.glob("*.json")]
+        found = [RESULT_NAME.match(path.name) for path in folder.glob("*.json")]
         versions = sorted((m.group(1) for m in found if m), key=_version_key)
         if not versions:
             raise UsageError(f"no results in {folder}: run nox -s bench first")
@@ -126,11 +126,11 @@ def load_results(results: Path, machine: str, asked: Sequence[str]) -> List[Vers
         if not path.exists():
             raise UsageError(f"no results for Python {python}: {path} (run nox -s bench-{python})")
         loaded.append(load_result(path, python))
-    _check_comparable(loaded)
+    check_comparable(loaded)
     return loaded
 
 
-def _check_comparable(loaded: List[VersionResult]) -> None:
+def check_comparable(loaded: List[VersionResult]) -> None:
     first = loaded[0]
     for other in loaded[1:]:
         check_pins(first, other)

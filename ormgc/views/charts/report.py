@@ -17,8 +17,8 @@ from typing import Callable, List, Optional, Union
 from ormgc.errors import OrmGcError
 from ormgc.output_dir import build_output_dir, check_output_dir
 from ormgc.results import write_atomic
-from ormgc.views import report_data
-from ormgc.views.charts_common import Chart, Missing
+from ormgc.views.charts import report_data
+from ormgc.views.charts.common import Chart, Missing
 
 Drawn = Union[Chart, Missing]
 ASV_LINK_MARK = "<!-- ormgc report link -->"
@@ -26,18 +26,18 @@ ASV_LINK_MARK = "<!-- ormgc report link -->"
 
 def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
     """The charts in page order (imported late: matplotlib loads only for the report)."""
-    from ormgc.views import charts_curves, charts_memory, charts_versions
+    from ormgc.views.charts import curves, memory, versions
 
     return [
-        charts_versions.collections_chart,
-        charts_versions.time_share_chart,
-        charts_curves.threshold_chart,
-        charts_versions.pauses_chart,
-        charts_curves.scaling_chart,
-        charts_curves.overhead_chart,
-        charts_curves.published_chart,
-        charts_memory.timeline_chart,
-        charts_memory.prefork_chart,
+        versions.collections_chart,
+        versions.time_share_chart,
+        curves.threshold_chart,
+        versions.pauses_chart,
+        curves.scaling_chart,
+        curves.overhead_chart,
+        curves.published_chart,
+        memory.timeline_chart,
+        memory.prefork_chart,
     ]
 
 

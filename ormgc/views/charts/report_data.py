@@ -131,7 +131,7 @@ def _pick_machine(pyperf_root: Path) -> str:
 
 
 def _timings(folder: Path) -> Tuple[List[Timing], List[Path]]:
-    from ormgc.views.compare import load_result  # pyperf's own loader, checked
+    from ormgc.views.compare.compare import load_result  # pyperf's own loader, checked
 
     timings, files = [], []
     paths = [path for path in sorted(folder.glob("*.json")) if _VERSION_FILE.match(path.name)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
+from ormgc.runs.aggregate import gc_changed_warning
 from ormgc.views.stats import format_ratio, precision_note
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
@@ -171,12 +172,17 @@ def _server_note(record: Dict[str, Any]) -> str:
     return f"\nserver ms: CPU time of the {where} over the block; wait ms: wall - cpu - server"
 
 
+def gc_changed_notes(records: Sequence[Dict[str, Any]]) -> str:
+    """Under a table: one warning line per record whose workload changed the GC itself."""
+    return "".join(f"\n{line}" for line in map(gc_changed_warning, records) if line)
+
+
 def format_table(records: Sequence[Dict[str, Any]]) -> str:
     """The records as a text table, grouped under one heading per interpreter and backend."""
     if not records:
         return "(no measurements)"
     if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
-        from ormgc.views.exact_table import format_exact_table
+        from ormgc.views.tables.exact_table import format_exact_table
 
         return format_exact_table(records)
     blocks = []
@@ -201,5 +207,11 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             f"median of {first.get('repeat', 1)}{_rounds(first)}{precision_note(first)}"
         )
         rows = [_row(records, record) for record in group] + _published_rows(group)
-        blocks.append(heading + "\n" + grid(column_names(first), rows) + _server_note(first))
+        blocks.append(
+            heading
+            + "\n"
+            + grid(column_names(first), rows)
+            + _server_note(first)
+            + gc_changed_notes(group)
+        )
     return "\n\n".join(blocks)

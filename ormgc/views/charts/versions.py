@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from orm_fixtures import DEFAULT_ROWS
-from ormgc.views.charts_common import (
+from ormgc.views.charts.common import (
     Chart,
     Missing,
     bar_labels,
@@ -23,7 +23,7 @@ from ormgc.views.charts_common import (
     policy_order,
     share_interval,
 )
-from ormgc.views.report_data import ResultSet, machines, minor, version_key
+from ormgc.views.charts.report_data import ResultSet, machines, minor, version_key
 
 Drawn = Union[Chart, Missing]
 _SHAPE = "seed_loop"  # the published loop: the matrix's common shape

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Sequence
 
-from ormgc.views.charts_common import plain_log
-from ormgc.views.report_data import minor, version_key
+from ormgc.views.charts.common import plain_log
+from ormgc.views.charts.report_data import minor, version_key
 
 
 def _threshold(record: Dict[str, Any]) -> float:

@@ -1,5 +1,5 @@
 """``ormgc advise``'s verdict: each setting's trade-off against ``default``, the recommendation,
-where the curve flattens and the lines of code to paste (the text: ormgc.views.advice_table).
+where the curve flattens and the lines of code to paste (the text: ormgc.views.advice.table).
 
 The rule decides on significant differences only, so that two sweeps of the same workload on the
 same machine give the same advice. ``disabled`` is the floor: what the collector costs. A setting

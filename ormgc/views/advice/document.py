@@ -1,4 +1,4 @@
-"""The ``ormgc advise`` document: the verdict on a sweep's records (ormgc.views.advice), how
+"""The ``ormgc advise`` document: the verdict on a sweep's records (ormgc.views.advice.rule), how
 the sweep stopped (significant choice, ``--precision``), and what ``--json`` writes."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional
 
-from ormgc.views.advice import Bounds, assess, code_lines, flattens_at, recommend
-from ormgc.views.advice_file import FORMAT as ADVICE_FORMAT
+from ormgc.views.advice.file import FORMAT as ADVICE_FORMAT
+from ormgc.views.advice.rule import Bounds, assess, code_lines, flattens_at, recommend
 from ormgc.views.stats import half_width_percent, paired_ratio, versus
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 from ormgc.views.stats import precision_note
-from ormgc.views.table import _row, column_names, grid, threshold_text
+from ormgc.views.tables.table import _row, column_names, gc_changed_notes, grid, threshold_text
 
 _REQUEST_COLUMNS = (
     "orm",
@@ -77,7 +77,6 @@ def format_workloads(records: Sequence[Dict[str, Any]]) -> str:
             f"freeze={'on' if first['freeze'] else 'off'}, median of {first.get('repeat', 1)}"
             + precision_note(first)
         )
-        blocks.append(
-            heading + "\n" + grid(column_names(group[0]), [_row(records, r) for r in group])
-        )
+        rows = [_row(records, record) for record in group]
+        blocks.append(heading + "\n" + grid(column_names(first), rows) + gc_changed_notes(group))
     return "\n\n".join(blocks)
