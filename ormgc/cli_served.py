@@ -16,12 +16,13 @@ from orm_fixtures.served_app import SERVED_ORMS
 from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import interpreter
+from ormgc.runs.limits import ALLOW_FLAG, check_workers
 from ormgc.runs.paired import DEFAULT_BASELINE
 from ormgc.runs.runner import databases_for
 from ormgc.runs.served import ServedScenario, free_port, run_served
 from ormgc.runs.served_config import SERVED_SWEEP, parse_served_policies
-from ormgc.views.served_advice import ServedBounds, format_served_advice, served_advice
-from ormgc.views.served_table import format_served
+from ormgc.views.advice.served import ServedBounds, format_served_advice, served_advice
+from ormgc.views.tables.served import format_served
 from ormgc.worker.prefork import DEFAULT_WORKERS
 
 SERVED_SHAPE = "served"
@@ -58,8 +59,19 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
         "served shape (--shape served)", "a real gunicorn under a fixed-rate load from wrk"
     )
     if workers:
-        served.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, metavar="W",
-                            help=f"gunicorn workers (default {DEFAULT_WORKERS})")  # fmt: skip
+        served.add_argument(
+            "--workers",
+            type=positive_int,
+            default=DEFAULT_WORKERS,
+            metavar="W",
+            help=f"gunicorn workers (default {DEFAULT_WORKERS})",
+        )
+        served.add_argument(
+            ALLOW_FLAG,
+            action="store_true",
+            help="start more --workers than the CPUs and available memory hold",
+        )
+        run.set_defaults(check_arguments=_check_workers)
     served.add_argument(
         "--rate",
         type=_bounded_number(0, MAX_RATE, "--rate"),
@@ -98,6 +110,10 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
     )
     served.add_argument("--port", type=int, choices=range(1024, 65536), metavar="PORT",
                         help="port on 127.0.0.1 (default: a free one)")  # fmt: skip
+
+
+def _check_workers(args: argparse.Namespace) -> None:
+    check_workers(args.workers, args.allow_many_workers)
 
 
 def wants_served(args: argparse.Namespace) -> bool:

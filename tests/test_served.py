@@ -20,7 +20,10 @@ from typing import Any, Dict, List
 import psutil
 import pytest
 
+from ormgc.errors import OrmGcError
 from ormgc.runs import loadgen
+from ormgc.runs.envs import interpreter
+from ormgc.runs.served import ServedScenario, run_once
 from ormgc.runs.served_config import config_file, parse_served_policy, user_block
 
 from .conftest import ROOT, SMALL_ROWS
@@ -252,14 +255,15 @@ def test_port_in_use_is_one_line(use_shared_cache: Path) -> None:
 
 
 def test_app_that_fails_to_start_is_one_line_and_nothing_left(tmp_path: Path) -> None:
-    """The app cannot open its dataset (a file that is not one): gunicorn's master exits
-    before serving; the error names the cause and nothing is left running."""
+    """The app cannot open its dataset (an SQLite file that is not one): gunicorn's master
+    exits while preloading; the error names the cause and nothing is left running."""
     bogus = tmp_path / "not-a-dataset.sqlite3"
     bogus.write_text("nothing")
-    done = _ormgc("--orm", "sqlalchemy", "--db", f"sqlite:///{bogus}", *QUICK)
-    assert (
-        done.returncode == 1 and "ormgc: error:" in done.stderr and "Traceback" not in done.stderr
-    )
+    scenario = ServedScenario("sqlalchemy", f"sqlite:///{bogus}", SMALL_ROWS, 1, 500, 20, 2,
+                              40.0, 2.0, 0.5)  # fmt: skip
+    with pytest.raises(OrmGcError, match="gunicorn exited before serving: .*dataset"):
+        run_once(interpreter(None), scenario, parse_served_policy("default"))
+    assert bogus.read_text() == "nothing"  # the user's file untouched (the run used a copy)
     _none_left()
 
 
@@ -302,7 +306,7 @@ def _advised(policy: str, p99: Any, **extra: Any) -> Dict[str, Any]:
 
 def test_served_advice_rule() -> None:
     """The lowest significant p99 wins among the eligible; each other setting says why not."""
-    from ormgc.views.served_advice import ServedBounds, served_advice
+    from ormgc.views.advice.served import ServedBounds, served_advice
 
     base = _advised("default", (1.0, [1.0, 1.0]))
     records = [

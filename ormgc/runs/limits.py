@@ -1,5 +1,5 @@
-"""How many worker processes this machine can hold, for every shape that forks a pool (prefork
-today; a served shape's gunicorn workers would ask the same function).
+"""How many worker processes this machine can hold, for every shape that forks a pool: prefork's
+workers and the served shape's gunicorn workers (``ormgc run`` and ``ormgc advise``).
 
 A worker forked from the warmed-up parent keeps its own pages once the collector writes to
 shared objects: the prefork findings (docs/findings/memory.md) measured up to ~50 MB of USS per
