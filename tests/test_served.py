@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -36,26 +37,38 @@ QUICK = ["--rows", str(SMALL_ROWS), "--load", "500", "--per-request", "20", "--r
 MARKERS = ("ormgc.worker.served_wsgi", "served_wrk.lua", "ormgc-served")
 
 
-def _ours() -> List[psutil.Process]:
-    """Every gunicorn master or worker and every wrk of the served shape on this machine."""
+def _ours(folder: Path) -> List[psutil.Process]:
+    """Every gunicorn master or worker and every wrk that a run with TMPDIR=``folder`` started
+    (its gunicorn config lies there; wrk inherits the variable): other runs on the machine,
+    such as a results sweep, are not this test's."""
     found = []
     for process in psutil.process_iter(["cmdline", "name"]):
         text = " ".join(process.info["cmdline"] or []) + " " + (process.info["name"] or "")
-        if any(marker in text for marker in MARKERS) and process.pid != os.getpid():
+        if not any(marker in text for marker in MARKERS) or process.pid == os.getpid():
+            continue
+        try:
+            mine = str(folder) in text or process.environ().get("TMPDIR") == str(folder)
+        except psutil.Error:
+            continue
+        if mine:
             found.append(process)
     return found
 
 
-def _none_left(timeout: float = 10.0) -> None:
+def _none_left(folder: Path, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while _ours() and time.monotonic() < deadline:
+    while _ours(folder) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [p.info["cmdline"] for p in _ours()], "served processes left running"
+    assert not [p.info["cmdline"] for p in _ours(folder)], "served processes left running"
 
 
-def _ormgc(*args: str, **kwargs: Any) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "ormgc", "run", "--shape", "served", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
+def _ormgc(folder: Path, *args: str, command: str = "run") -> subprocess.CompletedProcess:
+    """``ormgc run --shape served ARGS`` (or ``advise``) with its temporary files in ``folder``."""
+    shape = ["--shape", "served"] if "--shape" not in args else []
+    return subprocess.run(
+        [sys.executable, "-m", "ormgc", command, *shape, *args],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, TMPDIR=str(folder)),
+    )  # fmt: skip
 
 
 def test_django_two_policies_every_figure(use_shared_cache: Path, tmp_path: Path) -> None:
@@ -63,7 +76,17 @@ def test_django_two_policies_every_figure(use_shared_cache: Path, tmp_path: Path
     out = tmp_path / "served.json"
     policies = ["--policy", "default", "--policy", "threshold:50000"]
     done = _ormgc(
-        "--orm", "django", "--workers", "2", *policies, "--clients", "2", "--json", str(out), *QUICK
+        tmp_path,
+        "--orm",
+        "django",
+        "--workers",
+        "2",
+        *policies,
+        "--clients",
+        "2",
+        "--json",
+        str(out),
+        *QUICK,
     )
     assert done.returncode == 0, done.stderr
     records = {record["policy"]: record for record in json.loads(out.read_text())}
@@ -92,7 +115,7 @@ def test_django_two_policies_every_figure(use_shared_cache: Path, tmp_path: Path
     assert default["gc_ms_in_requests"] <= default["gc_ms"] + 1e-6
     assert high["p99_vs_baseline"]["baseline"] == "default"
     assert "threshold:50000 vs default: p99" in done.stdout
-    _none_left()
+    _none_left(tmp_path)
 
 
 _TRIVIAL_APP = (
@@ -153,11 +176,9 @@ def test_advise_block_is_what_the_workers_get(use_shared_cache: Path, tmp_path: 
     """ormgc advise --shape served: the advice's gunicorn block, run under a real gunicorn,
     gives every worker the recommended setting (whichever the sweep picked)."""
     out = tmp_path / "advice.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "ormgc", "advise", "--shape", "served", "--orm", "sqlalchemy",
-         "--policy", "threshold:50000,20,30", "--repeat", "2", "--json", str(out), *QUICK],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = _ormgc(tmp_path, "--shape", "served", "--orm", "sqlalchemy", "--policy",
+                  "threshold:50000,20,30", "--repeat", "2", "--json", str(out), *QUICK,
+                  command="advise")  # fmt: skip
     assert done.returncode == 0, done.stderr
     advice = json.loads(out.read_text())["advice"]
     assert advice["recommended"] in ("default", "threshold:50000,20,30")
@@ -168,7 +189,7 @@ def test_advise_block_is_what_the_workers_get(use_shared_cache: Path, tmp_path: 
     for thresholds, enabled, frozen in answers.values():
         assert enabled and frozen == 0
         assert thresholds == (expected or thresholds) and (expected or thresholds[0] in (700, 2000))
-    _none_left()
+    _none_left(tmp_path)
 
 
 def test_config_runs_policy_then_measuring_hooks() -> None:
@@ -214,16 +235,25 @@ def test_latency_counts_from_the_due_time() -> None:
 def test_saturated_run_is_reported_as_such(use_shared_cache: Path, tmp_path: Path) -> None:
     out = tmp_path / "sat.json"
     args = [a for a in QUICK]
-    args[args.index("--rate") + 1] = "1500"
-    args[args.index("--per-request") + 1] = "400"
+    for option, value in (("--rate", "400"), ("--per-request", "400"), ("--duration", "0.5")):
+        args[args.index(option) + 1] = value  # 200 requests of ~15 ms on one worker: a queue
     done = _ormgc(
-        "--orm", "sqlalchemy", "--workers", "1", "--policy", "default", "--json", str(out), *args
+        tmp_path,
+        "--orm",
+        "sqlalchemy",
+        "--workers",
+        "1",
+        "--policy",
+        "default",
+        "--json",
+        str(out),
+        *args,
     )
     assert done.returncode == 0, done.stderr
     (record,) = json.loads(out.read_text())
     assert record["saturated_rounds"] == 1 and record["saturated"]["why"]
     assert "rounds saturated" in done.stdout
-    _none_left()
+    _none_left(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -233,38 +263,41 @@ def test_saturated_run_is_reported_as_such(use_shared_cache: Path, tmp_path: Pat
         (["--rate", "0"], "--rate: need a number above 0"),
         (["--rate", "1000", "--duration", "600"], "requests per run"),
         (["--policy", "freeze+nonsense"], "unknown GC policy 'nonsense'"),
-        (["--shape", "seed_loop"], "--shape served runs alone"),
+        (["--shape", "served", "--shape", "seed_loop"], "--shape served runs alone"),
         (["--connections", "1", "--clients", "2"], "fewer than --clients"),
     ],
 )
 def test_bad_input_is_one_line(args: List[str], message: str, tmp_path: Path) -> None:
-    done = _ormgc(*args, "--json", str(tmp_path / "x.json"))
+    done = _ormgc(tmp_path, *args, "--json", str(tmp_path / "x.json"))
     assert done.returncode != 0 and message in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "x.json").exists()
 
 
-def test_port_in_use_is_one_line(use_shared_cache: Path) -> None:
+def test_port_in_use_is_one_line(use_shared_cache: Path, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = _ormgc("--orm", "sqlalchemy", "--port", str(port), *QUICK)
+        done = _ormgc(tmp_path, "--orm", "sqlalchemy", "--port", str(port), *QUICK)
     assert done.returncode == 2 and f"--port {port}: cannot listen on 127.0.0.1" in done.stderr
     assert "preparing" not in done.stderr  # refused before any work
-    _none_left()
+    _none_left(tmp_path)
 
 
-def test_app_that_fails_to_start_is_one_line_and_nothing_left(tmp_path: Path) -> None:
+def test_app_that_fails_to_start_is_one_line_and_nothing_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The app cannot open its dataset (an SQLite file that is not one): gunicorn's master
     exits while preloading; the error names the cause and nothing is left running."""
     bogus = tmp_path / "not-a-dataset.sqlite3"
     bogus.write_text("nothing")
     scenario = ServedScenario("sqlalchemy", f"sqlite:///{bogus}", SMALL_ROWS, 1, 500, 20, 2,
                               40.0, 2.0, 0.5)  # fmt: skip
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the run's folder: _none_left's mark
     with pytest.raises(OrmGcError, match="gunicorn exited before serving: .*dataset"):
         run_once(interpreter(None), scenario, parse_served_policy("default"))
     assert bogus.read_text() == "nothing"  # the user's file untouched (the run used a copy)
-    _none_left()
+    _none_left(tmp_path)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -278,10 +311,13 @@ def test_interrupted_mid_load_leaves_nothing(
         [sys.executable, "-m", "ormgc", "run", "--shape", "served", "--orm", "sqlalchemy",
          "--policy", "default", "--json", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not any("served_wrk.lua" in " ".join(p.info["cmdline"] or []) for p in _ours()):
+        while not any(
+            "served_wrk.lua" in " ".join(p.info["cmdline"] or []) for p in _ours(tmp_path)
+        ):
             assert run.poll() is None and time.monotonic() < deadline, run.stderr.read()
             time.sleep(0.2)
         time.sleep(1.0)  # mid-load: gunicorn serving, wrk sending
@@ -292,7 +328,7 @@ def test_interrupted_mid_load_leaves_nothing(
             run.kill()
     assert run.returncode == 130 and "interrupted" in stderr
     assert not out.exists()
-    _none_left()
+    _none_left(tmp_path)
 
 
 def _advised(policy: str, p99: Any, **extra: Any) -> Dict[str, Any]:

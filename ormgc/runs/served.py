@@ -198,7 +198,8 @@ Progress = Callable[[str], None]
 
 # Figures folded across rounds (medians) and compared with the baseline's (paired ratios).
 _MEDIANS = (
-    "throughput_rps", "client_cpu_pct", "collections_total", "gc_ms", "gc_ms_in_requests",
+    "throughput_rps", "client_cpu_pct", "collections_total", "gc_ms", "gc_pause_max_ms",
+    "gc_ms_in_requests",
     "gc_ms_per_request", "collections_per_request", "cpu_ms_per_request", "worker_pss_mb",
     "worker_uss_mb", "worker_rss_mb", "slow_with_gc_share", "requests_with_gc_share",
 )  # fmt: skip

@@ -45,6 +45,7 @@ def _worker(dump: Dict[str, Any], window: Tuple[int, int]) -> Dict[str, Any]:
         "collections": per_generation,
         "collections_total": len(ran),
         "gc_ms": gc_ms,
+        "gc_pause_max_ms": max((collections["duration"][i] for i in ran), default=0) / 1e6,
         "gc_ms_in_requests": in_requests_ms,
         "cpu_ms_per_request": statistics.median(cpu_ms) if cpu_ms else 0.0,
         "log_overflow": dump["requests_seen"] > len(requests["start"])
@@ -109,6 +110,7 @@ def record(
         "collections": [sum(w["collections"][g] for w in workers) for g in range(_GENERATIONS)],
         "collections_total": sum(worker["collections_total"] for worker in workers),
         "gc_ms": sum(worker["gc_ms"] for worker in workers),
+        "gc_pause_max_ms": max(worker["gc_pause_max_ms"] for worker in workers),
         "gc_ms_in_requests": in_requests,
         "gc_ms_per_request": in_requests / served_requests if served_requests else 0.0,
         "collections_per_request": (

@@ -48,8 +48,9 @@ def block(results: Path) -> str:
         raise OrmGcError(f"no served results in {results / 'served'}: scripts/served_results.sh")
     lines = [
         "| Python | ORM | policy | p99 ms | p99 vs default | req/s | collections /req "
-        "| GC ms /req | slowest 1% with a collection | worker PSS MB | PSS vs default |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| GC ms /req | longest collection ms | slowest 1% with a collection | worker PSS MB "
+        "| PSS vs default |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for record in records:
         saturated = record.get("saturated_rounds", 0)
@@ -59,7 +60,8 @@ def block(results: Path) -> str:
             f"| {record['python']} | {record['orm']} | {record['policy']}{note} "
             f"| {record['latency_ms']['p99']:.1f} | {_ratio(record, 'p99_vs_baseline')} "
             f"| {record['throughput_rps']:.1f} | {record['collections_per_request']:.2f} "
-            f"| {record['gc_ms_per_request']:.2f} | {record['slow_with_gc_share']:.0%} "
+            f"| {record['gc_ms_per_request']:.2f} | {record['gc_pause_max_ms']:.1f} "
+            f"| {record['slow_with_gc_share']:.0%} "
             f"| {'' if pss is None else f'{pss:.1f}'} | {_ratio(record, 'pss_vs_baseline')} |"
         )
     first = records[0]
