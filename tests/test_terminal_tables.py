@@ -1,0 +1,104 @@
+"""The first screen (issue 29): the tables of ``ormgc run`` and ``ormgc advise`` fit 80 and 120
+columns with the committed records, keep the published rows, end in a one-line answer, and colour
+only a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from ormgc.views.table import format_table
+from ormgc.views.terminal import fit, use_colour, wrap_parts
+from ormgc.views.workload_table import format_requests
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_RESULTS = sorted(
+    [*(ROOT / "results" / "seed").glob("*.json"), *(ROOT / "results" / "paired").glob("*.json")]
+)
+WIDTHS = (80, 120)
+
+
+def _records(path: Path) -> List[Dict[str, Any]]:
+    data = json.loads(path.read_text())
+    return data if isinstance(data, list) else data["records"]
+
+
+def _fits(text: str, width: int) -> None:
+    long = [line for line in text.splitlines() if len(line) > width]
+    assert not long, f"{len(long)} lines wider than {width}: {long[0]!r}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", RUN_RESULTS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_run_tables_fit(path: Path, width: int) -> None:
+    records = _records(path)
+    text = format_table(records, width)
+    _fits(text, width)
+    header = [line for line in text.splitlines() if line.startswith(("orm ", "shape "))]
+    assert header and all("policy" in line and "collections" in line for line in header)
+    assert all("cpu vs" in line for line in header)  # the answer's columns always fit
+
+
+def test_the_seed_run_at_80_and_120() -> None:
+    records = _records(ROOT / "results" / "seed" / "vm.json")
+    narrow, wide = format_table(records, 80), format_table(records, 120)
+    for text in (narrow, wide):
+        assert text.count("seed (published)") == 4  # both ORMs' published rows stay
+        assert "0.62x the CPU time [0.59, 0.66]" in text
+        assert "23 instead of 1,708 collections," in text
+        assert "0.90x the CPU time [0.78, 1.02], no significant difference" in text
+        assert "/root/.cache" not in text  # the dataset's path: --wide and --json
+    assert "peak MB" in wide and "max ms" in wide and "wall ms" in wide
+    assert "left out at 80 columns: peak MB, max ms" in narrow
+    full = format_table(records)  # --wide: every column, the answer too
+    assert "per gen" in full and "server ms" in full and "/root/.cache" in full
+    assert "threshold:50000: 23 instead of 1,708 collections, 0.62x the CPU time" in full
+
+
+def test_no_interval_with_one_round() -> None:
+    records = _records(ROOT / "results" / "seed" / "vm.json")[:2]
+    for record in records:
+        record["cpu_vs_baseline"] = dict(record["cpu_vs_baseline"], ci95=None)
+    assert "(one round: no interval)" in format_table(records, 80)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_request_table_fits(width: int) -> None:
+    records = _records(ROOT / "results" / "requests" / "vm-sqlalchemy.json")
+    text = format_requests(records, width)
+    _fits(text, width)
+    assert "collections" in text and "gc p99 ms/req" in text
+
+
+def test_fit_keeps_the_important_columns_and_cuts_the_shrinkable() -> None:
+    header = ["a", "bbbbbbbbbb", "c", "verdict"]
+    rows = [["1", "2", "3", "a long verdict that does not fit"]]
+    kept, cut, left_out = fit(header, rows, 30, [0, 2, 3, 1], shrink=3)
+    assert kept == ["a", "c", "verdict"] and left_out == ["bbbbbbbbbb"]
+    assert cut[0][2].endswith("...") and len("  ".join(cut[0])) <= 30
+
+
+def test_answer_breaks_between_parts_only() -> None:
+    parts = ["threshold:50000:", "23 instead of 1,708 collections,", "0.62x [0.59, 0.66]"]
+    assert wrap_parts(parts, 40).splitlines()[-1] == "  0.62x [0.59, 0.66]"
+    assert wrap_parts(parts, None) == " ".join(parts)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_not_with_no_color(monkeypatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_colour(_Tty()) and not use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(_Tty())
+    records = _records(ROOT / "results" / "seed" / "vm.json")
+    coloured = format_table(records, 120, colour=True)
+    assert "\033[1m" in coloured and "\033[" not in format_table(records, 120)
