@@ -11,13 +11,18 @@ from typing import Any, Dict, List
 
 import pytest
 
+from ormgc.views.advice_table import format_advice
 from ormgc.views.table import format_table
 from ormgc.views.terminal import fit, use_colour, wrap_parts
 from ormgc.views.workload_table import format_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_RESULTS = sorted(
-    [*(ROOT / "results" / "seed").glob("*.json"), *(ROOT / "results" / "paired").glob("*.json")]
+    [
+        *(ROOT / "results" / "seed").glob("*.json"),
+        *(ROOT / "results" / "paired").glob("*.json"),
+        ROOT / "results" / "advise" / "seed-sqlalchemy-rerun.json",
+    ]
 )
 WIDTHS = (80, 120)
 
@@ -53,7 +58,7 @@ def test_the_seed_run_at_80_and_120() -> None:
         assert "0.90x the CPU time [0.78, 1.02], no significant difference" in text
         assert "/root/.cache" not in text  # the dataset's path: --wide and --json
     assert "peak MB" in wide and "max ms" in wide and "wall ms" in wide
-    assert "left out at 80 columns: peak MB, max ms" in narrow
+    assert "--wide: every column; left out at 80 columns: peak MB, max ms" in narrow
     full = format_table(records)  # --wide: every column, the answer too
     assert "per gen" in full and "server ms" in full and "/root/.cache" in full
     assert "threshold:50000: 23 instead of 1,708 collections, 0.62x the CPU time" in full
@@ -102,3 +107,33 @@ def test_colour_only_on_a_terminal_and_not_with_no_color(monkeypatch) -> None:
     records = _records(ROOT / "results" / "seed" / "vm.json")
     coloured = format_table(records, 120, colour=True)
     assert "\033[1m" in coloured and "\033[" not in format_table(records, 120)
+
+
+ADVICE = [  # advise --json files (results/advise also holds an ormgc run's records)
+    path
+    for path in sorted([*(ROOT / "results" / "advice").glob("*.json"),
+                        *(ROOT / "results" / "advise").glob("*.json")])
+    if '"recommended"' in path.read_text()
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", ADVICE, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_advise_tables_fit(path: Path, width: int) -> None:
+    advice = json.loads(path.read_text())
+    text = format_advice(advice, width)
+    _fits(text, width)
+    chosen = advice["recommended"]["policy"]
+    assert "RECOMMENDED" in text or f"* {chosen}" in text  # the chosen row marked either way
+    assert "gc.collect(2)" in text or "nothing to change" in text  # the code, never wrapped
+    after_table = text[text.index("--wide: every column") :]
+    assert f"\n{chosen} (freeze " in after_table  # the answer in a line under the table
+
+
+def test_the_seed_advice_answer() -> None:
+    advice = json.loads((ROOT / "results" / "advice" / "seed-1.json").read_text())
+    answer = "threshold:50000 (freeze on): 23 instead of 1,708 collections, 0.59x the CPU time"
+    assert answer + " [0.44, 0.78]" in format_advice(advice, 120)
+    assert answer + " [0.44, 0.78]" in format_advice(advice)  # --wide too
+    assert "wins 35%, significantly short" in format_advice(advice, 120)
+    assert "wins 35%, s..." in format_advice(advice, 80)  # the verdict cut to fit

@@ -279,6 +279,6 @@ def format_table(
     if width is not None:
         hint = "--wide: every column (thresholds, per generation, pauses, server and wait times)"
         if left_out:
-            hint = f"left out at {width} columns: {', '.join(left_out)}; --wide: every column"
+            hint = f"--wide: every column; left out at {width} columns: {', '.join(left_out)}"
         blocks[-1] += "\n" + wrap(hint, width)
     return "\n\n".join(blocks)

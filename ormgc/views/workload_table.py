@@ -70,7 +70,7 @@ def format_requests(
         return heading + "\n" + grid(_REQUEST_COLUMNS, rows)
     importance = [_REQUEST_COLUMNS.index(name) for name in _REQUEST_IMPORTANCE]
     header, rows, left_out = fit(_REQUEST_COLUMNS, rows, width, importance)
-    hint = f"left out at {width} columns: {', '.join(left_out)}; --wide: every column"
+    hint = f"--wide: every column; left out at {width} columns: {', '.join(left_out)}"
     hint = "\n" + wrap(hint, width) if left_out else ""
     return wrap(heading, width) + "\n" + render(header, rows, colour) + hint
 
