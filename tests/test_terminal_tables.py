@@ -137,3 +137,34 @@ def test_the_seed_advice_answer() -> None:
     assert answer + " [0.44, 0.78]" in format_advice(advice)  # --wide too
     assert "wins 35%, significantly short" in format_advice(advice, 120)
     assert "wins 35%, s..." in format_advice(advice, 80)  # the verdict cut to fit
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compare_on_a_terminal_fits(width: int) -> None:
+    pytest.importorskip("pyperf")
+    from ormgc.views.compare import load_results
+    from ormgc.views.compare_terminal import summary
+
+    loaded = load_results(ROOT / "results" / "pyperf", "vm", [])
+    text = summary(loaded, Path("comparison.md"), width)
+    _fits(text, width)
+    assert "3.15" in text.splitlines()[1] and "comparison.md" in text  # newest kept, file named
+    assert "sqlalchemy seed_loop default: 891 ms on Python 3.15," in text
+
+
+def test_compare_prints_the_document_unless_a_terminal(tmp_path, monkeypatch, capsys) -> None:
+    pytest.importorskip("pyperf")
+    from ormgc import cli
+
+    args = ["compare", "--results", str(ROOT / "results" / "pyperf"), "--python", "3.13"]
+    args += ["--python", "3.14", "--output", str(tmp_path / "c.md")]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == (tmp_path / "c.md").read_text()  # a pipe: the document
+    monkeypatch.setattr(cli, "is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Time per query, ms") and "--wide prints it here" in out
+    _fits(out, 80)
+    assert cli.main([*args, "--wide"]) == 0
+    assert capsys.readouterr().out == (tmp_path / "c.md").read_text()

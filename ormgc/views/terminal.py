@@ -25,13 +25,16 @@ def terminal_width() -> int:
     return max(NARROWEST, shutil.get_terminal_size((80, 24)).columns)
 
 
+def is_terminal(stream: Optional[IO[str]] = None) -> bool:
+    isatty = getattr(sys.stdout if stream is None else stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def use_colour(stream: Optional[IO[str]] = None) -> bool:
     """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
-    stream = sys.stdout if stream is None else stream
     if os.environ.get("NO_COLOR"):
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+    return is_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
 def bold(text: str, colour: bool) -> str:
