@@ -168,3 +168,14 @@ def test_compare_prints_the_document_unless_a_terminal(tmp_path, monkeypatch, ca
     _fits(out, 80)
     assert cli.main([*args, "--wide"]) == 0
     assert capsys.readouterr().out == (tmp_path / "c.md").read_text()
+
+
+EXACT = [path for path in sorted((ROOT / "results" / "exact").glob("3.*.json"))]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", EXACT, ids=lambda path: path.name)
+def test_exact_tables_fit(path: Path, width: int) -> None:
+    text = format_table(_records(path), width)
+    _fits(text, width)
+    assert "gc share" in text and "--wide: every column" in text

@@ -253,7 +253,7 @@ def format_table(
     if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
         from ormgc.views.exact_table import format_exact_table
 
-        return format_exact_table(records)
+        return format_exact_table(records, width, colour)
     blocks, left_out = [], []
     for (python, build, _, _, orm_version, speedups), group in _groups(records).items():
         first = group[0]
