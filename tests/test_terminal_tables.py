@@ -179,3 +179,12 @@ def test_exact_tables_fit(path: Path, width: int) -> None:
     text = format_table(_records(path), width)
     _fits(text, width)
     assert "gc share" in text and "--wide: every column" in text
+
+
+def test_getting_started_shows_what_is_printed() -> None:
+    """docs/getting-started.md's two examples are the seed run's tables at 120 and 80 columns."""
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    blocks = [block for block in page.split("```") if "wrote 4 records" in block]
+    records = _records(ROOT / "results" / "seed" / "vm.json")
+    wrote = "\nwrote 4 records to results/seed/vm.json\n"
+    assert blocks == [f"\n{format_table(records, width)}{wrote}" for width in WIDTHS[::-1]]

@@ -5,7 +5,7 @@ Hand-written rather than ``rich``: fitting a table here means choosing which col
 squeezing every column, ellipsising or wrapping cells over several lines ("0.90 [0.78, 1.02]
 n.s." becomes four lines of "0.…"), the very rows the compact view exists to avoid. What rich
 would add beyond that (colour, ``NO_COLOR``, the terminal's width) is the few lines below
-(docs/getting-started.md, "Why not rich").
+(docs/getting-started.md, "Why the tables are not drawn with rich").
 """
 
 from __future__ import annotations
