@@ -126,8 +126,9 @@ def format_advice(advice: Dict[str, Any], width: Optional[int] = None, colour: b
         lines += ["", grid(columns, table)]
     else:
         lines = [line if line.startswith("    ") else wrap(line, width, "  ") for line in lines]
-        lines += ["", _compact(columns, table, width, colour)]
-    lines.append(bold(wrap_parts(_answer(advice, chosen), width), colour))
+        lines += ["", *_compact(columns, table, width, colour)]
+    answer = bold(wrap_parts(_answer(advice, chosen), width), colour)
+    lines.insert(len(lines) - (width is not None), answer)  # under the table, before its hint
     legend = (
         "cpu vs default: paired ratio [95% interval] to default of the same freeze setting "
         "(n.s.: no significant difference); wins: share of disabled's CPU saving; worst/p99 "
@@ -139,9 +140,10 @@ def format_advice(advice: Dict[str, Any], width: Optional[int] = None, colour: b
     return "\n".join(lines)
 
 
-def _compact(columns: List[str], table: List[List[str]], width: int, colour: bool) -> str:
+def _compact(columns: List[str], table: List[List[str]], width: int, colour: bool) -> List[str]:
     """The columns that fit ``width``, in order of importance (freeze first when it varies);
-    when the verdict does not fit, a ``*`` before the recommended policy."""
+    when the verdict does not fit, a ``*`` before the recommended policy. The table, then a line
+    on what was left out."""
     freezes = {row[columns.index("freeze")] for row in table}
     order = ("freeze", *_IMPORTANCE) if len(freezes) > 1 else (*_IMPORTANCE, "freeze")
     importance = [columns.index(name) for name in order if name in columns]
@@ -157,13 +159,13 @@ def _compact(columns: List[str], table: List[List[str]], width: int, colour: boo
         header, rows, left_out = fit(columns, table, width, importance, verdict)
         marked = "* recommended; "
     hint = f"; left out at {width} columns: {', '.join(left_out)}" if left_out else ""
-    return render(header, rows, colour) + "\n" + wrap(marked + "--wide: every column" + hint, width)
+    return [render(header, rows, colour), wrap(marked + "--wide: every column" + hint, width)]
 
 
 def _answer(advice: Dict[str, Any], chosen: Dict[str, Any]) -> List[str]:
     """The recommendation in one line, e.g. "threshold:50000 (freeze on): 23 instead of 1,708
     collections, 0.59x the CPU time [0.44, 0.78]", parts a line may break between."""
-    setting = f"{chosen['policy']} (freeze {'on' if chosen['freeze'] else 'off'}):"
+    setting = f"{chosen['policy']} ({'freeze on' if chosen['freeze'] else 'no freeze'}):"
     base = _default_row(advice, chosen["freeze"])
     if chosen["policy"] == "default" or base is None:
         return [setting, f"{chosen['collections_total']:,} collections,", "the GC left as it is"]
