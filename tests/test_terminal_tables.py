@@ -13,7 +13,7 @@ import pytest
 
 from ormgc.views.advice_table import format_advice
 from ormgc.views.table import format_table
-from ormgc.views.terminal import fit, use_colour, wrap_parts
+from ormgc.views.terminal import fit, use_colour, wrap_parts, wrap_phrases
 from ormgc.views.workload_table import format_requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,16 @@ def test_fit_keeps_the_important_columns_and_cuts_the_shrinkable() -> None:
     kept, cut, left_out = fit(header, rows, 30, [0, 2, 3, 1], shrink=3)
     assert kept == ["a", "c", "verdict"] and left_out == ["bbbbbbbbbb"]
     assert cut[0][2].endswith("...") and len("  ".join(cut[0])) <= 30
+
+
+def test_headings_break_between_phrases() -> None:
+    heading = "Python 3.11.7 (default), sqlite (in-process) 3.40.1; 100000 rows, median of 5"
+    assert wrap_phrases(heading, 40).splitlines() == [
+        "Python 3.11.7 (default),",
+        "sqlite (in-process) 3.40.1; 100000 rows,",  # 40 characters
+        "median of 5",
+    ]
+    assert wrap_phrases("a, " + "x" * 50, 40).splitlines() == ["a,", "x" * 40, "x" * 10]
 
 
 def test_answer_breaks_between_parts_only() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from ormgc.views.table import grid
-from ormgc.views.terminal import fit, render, wrap
+from ormgc.views.terminal import fit, render, wrap, wrap_phrases
 
 _COLUMNS = (
     "orm",
@@ -86,5 +86,5 @@ def format_exact_table(
             notes += "; --wide: every column" + (
                 f"; left out at {width} columns: {', '.join(left_out)}" if left_out else ""
             )
-        blocks.append(f"{wrap(heading, width)}\n{table}\n{wrap(notes, width)}")
+        blocks.append(f"{wrap_phrases(heading, width)}\n{table}\n{wrap(notes, width)}")
     return "\n\n".join(blocks)

@@ -6,7 +6,7 @@ import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from ormgc.views.stats import format_ratio, precision_note, significant
-from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts
+from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts, wrap_phrases
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -275,7 +275,7 @@ def format_table(
             "\n" + bold(wrap_parts(parts, width), colour) for parts in answer_lines(records, group)
         )
         note = _server_note(first) if width is None else ""  # no server column when compact
-        blocks.append(wrap(heading, width) + "\n" + table + note + answers)
+        blocks.append(wrap_phrases(heading, width) + "\n" + table + note + answers)
     if width is not None:
         hint = "--wide: every column (thresholds, per generation, pauses, server and wait times)"
         if left_out:

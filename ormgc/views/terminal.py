@@ -11,6 +11,7 @@ would add beyond that (colour, ``NO_COLOR``, the terminal's width) is the few li
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -64,6 +65,21 @@ def wrap(text: str, width: Optional[int], indent: str = "") -> str:
             or line
         )
     return "\n".join(lines)
+
+
+def wrap_phrases(text: str, width: Optional[int]) -> str:
+    """A heading wrapped to ``width`` between its phrases (after ", " and "; "), so that "sqlite
+    (in-process) 3.40.1" or "median of 5" stay on one line; a phrase wider than ``width`` is
+    wrapped on its own."""
+    if width is None:
+        return text
+    phrases = re.split(r"(?<=[,;]) ", text)
+    lines = [""]
+    for phrase in phrases:
+        if lines[-1] and len(lines[-1]) + 1 + len(phrase) > width:
+            lines.append("")
+        lines[-1] = f"{lines[-1]} {phrase}" if lines[-1] else phrase
+    return "\n".join(wrap(line, width) for line in lines)
 
 
 def wrap_parts(parts: Sequence[str], width: Optional[int], indent: str = "  ") -> str:

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ormgc.views.stats import precision_note
 from ormgc.views.table import _compact, _row, answer_lines, column_names, grid, threshold_text
-from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts
+from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts, wrap_phrases
 
 _REQUEST_COLUMNS = (
     "orm",
@@ -72,7 +72,7 @@ def format_requests(
     header, rows, left_out = fit(_REQUEST_COLUMNS, rows, width, importance)
     hint = f"--wide: every column; left out at {width} columns: {', '.join(left_out)}"
     hint = "\n" + wrap(hint, width) if left_out else ""
-    return wrap(heading, width) + "\n" + render(header, rows, colour) + hint
+    return wrap_phrases(heading, width) + "\n" + render(header, rows, colour) + hint
 
 
 def format_workloads(
@@ -102,5 +102,5 @@ def format_workloads(
         answers = "".join(
             "\n" + bold(wrap_parts(parts, width), colour) for parts in answer_lines(records, group)
         )
-        blocks.append(wrap(heading, width) + "\n" + table + answers)
+        blocks.append(wrap_phrases(heading, width) + "\n" + table + answers)
     return "\n\n".join(blocks)
