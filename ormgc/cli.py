@@ -27,6 +27,7 @@ from ormgc.runs.debian_python import install as install_debian_python
 from ormgc.runs.envs import interpreter
 from ormgc.runs.pythons import SUPPORTED, available, distribution_of, link_pythons
 from ormgc.views.compare.asv_compare import format_comparison, load_comparison, parse_filters
+from ormgc.views.terminal import is_terminal, terminal_width, use_colour
 from ormgc.worker.prefork import PREFORK_DOC
 
 
@@ -104,7 +105,12 @@ def _compare(args: argparse.Namespace) -> int:
     check_writable(output, "comparison")
     document = markdown(loaded, machine)
     write_atomic(output, lambda out: out.write(document))
-    print(document, end="")
+    if args.wide or not is_terminal():
+        print(document, end="")
+    else:  # a terminal: the time table that fits it, the document in the file
+        from ormgc.views.compare.terminal import summary
+
+        print(summary(loaded, output, terminal_width(), use_colour()))
     print(f"wrote {output}", file=sys.stderr)
     return 0
 
@@ -128,6 +134,12 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
         "--python", action="append", help="version to include (repeatable; default: all found)"
     )
     compare.add_argument("--output", type=Path, help="Markdown file (default: comparison.md)")
+    compare.add_argument(
+        "--wide",
+        action="store_true",
+        help="print the whole Markdown document on a terminal too (by default a terminal gets "
+        "the time table fitted to its width; a pipe or file always gets the document)",
+    )
     compare.add_argument(
         "--merge",
         action="append",

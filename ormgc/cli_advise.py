@@ -13,7 +13,7 @@ from typing import Optional
 import orm_fixtures
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS, DEFAULT_SEED
 from orm_fixtures.request_loop import DEFAULT_PER_REQUEST, DEFAULT_REQUESTS
-from ormgc.cli_run import add_precision_arguments
+from ormgc.cli_run import add_precision_arguments, add_wide_argument, table_width
 from ormgc.cli_served import SERVED_SHAPE, add_served_arguments, run_served_advice
 from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
@@ -26,6 +26,7 @@ from ormgc.views.advice.document import build_advice, enough
 from ormgc.views.advice.file import read_advice_file
 from ormgc.views.advice.rule import Bounds
 from ormgc.views.advice.table import format_advice
+from ormgc.views.terminal import use_colour
 
 try:  # exact mode (valgrind: ormgc run --exact), once it is merged
     from ormgc.runs.exact_records import add_exact_argument
@@ -158,6 +159,7 @@ def add_advise(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", default=CURRENT_PROFILE, choices=profiles())
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     parser.add_argument("--json", type=Path, help="write the advice and table (JSON)")
+    add_wide_argument(parser)
     if add_exact_argument is not None:
         add_exact_argument(parser)
     add_served_arguments(parser, workers=True)
@@ -209,7 +211,7 @@ def run_advise(args: argparse.Namespace) -> int:
     records = advise.sweep(interp, scenario, cells, repeat, _progress, exact, stop, budget)
     advice = build_advice(records, bounds, records[0]["repeat"], budget, args.precision)
     advice["recommended"]["run"] += _run_options(args, advice["repeat"])
-    print(format_advice(advice))
+    print(format_advice(advice, table_width(args), use_colour()))
     if args.json is not None:
         write_json_atomic(args.json, advice)
         print(f"wrote the advice and {len(records)} records to {args.json}")
@@ -223,7 +225,7 @@ def _judge_again(args: argparse.Namespace, bounds: Bounds) -> int:
         check_writable(args.json, "advice")
     advice = build_advice(records, bounds, repeat, earlier_max_rounds, args.precision)
     advice["recommended"]["run"] += _options_of(run)
-    print(format_advice(advice))
+    print(format_advice(advice, table_width(args), use_colour()))
     if args.json is not None:
         write_json_atomic(args.json, advice)
         print(f"wrote the advice and {len(records)} records to {args.json}")

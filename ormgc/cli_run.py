@@ -23,6 +23,7 @@ from ormgc.runs.valgrind import exact_interpreter
 from ormgc.runs.workloads import workload_scenarios
 from ormgc.views.tables.table import format_table
 from ormgc.views.tables.workload_table import format_requests, format_workloads
+from ormgc.views.terminal import terminal_width, use_colour
 from ormgc.worker.policies import DEFAULT_SWEEP, parse_policies
 from ormgc.worker.prefork import DEFAULT_WORKERS
 from ormgc.worker.timeline import DEFAULT_EVERY
@@ -198,6 +199,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     add_precision_arguments(run)
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     run.add_argument("--json", type=Path, help="write the records to this JSON file")
+    add_wide_argument(run)
     add_exact_argument(run)
     add_served_arguments(run)
 
@@ -206,6 +208,21 @@ def check_run_arguments(args: argparse.Namespace) -> None:
     """What argparse cannot check alone (one option against another, or the machine): run by
     the CLI right after parsing, so bad input is an argparse error before anything starts."""
     check_workers(args.workers, args.allow_many_workers)
+
+
+def add_wide_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="print every column (thresholds, collections per generation, pauses, server and "
+        "wait times, wall vs the baseline); by default the columns that answer the question, "
+        "fitted to the terminal's width (80 when stdout is not a terminal); --json has them all",
+    )
+
+
+def table_width(args: argparse.Namespace) -> Optional[int]:
+    """None with --wide (every column), else the terminal's width."""
+    return None if args.wide else terminal_width()
 
 
 def _shapes_for(orm: str, asked: Optional[List[str]]) -> List[str]:
@@ -237,7 +254,7 @@ def _run_workload(args: argparse.Namespace) -> int:
     repeat = max(args.repeat, PRECISION_START) if precision else args.repeat
     interp = interpreter(args.python, args.profile)
     records = run_sweep(interp, scenarios, policies, repeat, precision=precision)
-    print(format_workloads(records))
+    print(format_workloads(records, table_width(args), use_colour()))
     if args.json is not None:
         write_json_atomic(args.json, records)
         print(f"wrote {len(records)} records to {args.json}")
@@ -290,8 +307,8 @@ def run(args: argparse.Namespace) -> int:
     if args.exact:  # valgrind and the marks checked before the first measurement
         interp = exact_interpreter(interp, args.exact, args.exact_gc)
     records = run_sweep(interp, scenarios, policies, repeat, baseline=baseline, precision=precision)
-    print(format_table(records))
-    requests = format_requests(records)
+    print(format_table(records, table_width(args), use_colour()))
+    requests = format_requests(records, table_width(args), use_colour())
     if requests:
         print("\n" + requests)
     if args.json is not None:

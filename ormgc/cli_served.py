@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from orm_fixtures.served_app import SERVED_ORMS
@@ -23,6 +23,7 @@ from ormgc.runs.served import ServedScenario, free_port, run_served
 from ormgc.runs.served_config import SERVED_SWEEP, parse_served_policies
 from ormgc.views.advice.served import ServedBounds, format_served_advice, served_advice
 from ormgc.views.tables.served import format_served
+from ormgc.views.terminal import terminal_width, use_colour
 from ormgc.worker.prefork import DEFAULT_WORKERS
 
 SERVED_SHAPE = "served"
@@ -172,7 +173,7 @@ def run_served_command(args: argparse.Namespace) -> int:
     records: List[Dict[str, Any]] = []
     for scenario in scenarios:
         records += run_served(interp, scenario, policies, args.repeat, baseline, _progress)
-    print(format_served(records))
+    print(format_served(records, _width(args), use_colour()))
     if args.json is not None:
         write_json_atomic(args.json, records)
         print(f"wrote {len(records)} records to {args.json}")
@@ -197,11 +198,17 @@ def run_served_advice(args: argparse.Namespace) -> int:
     records = run_served(interp, scenario, policies, rounds, DEFAULT_BASELINE, _progress)
     bounds = ServedBounds(args.max_memory_growth, args.allow_disabled)
     advice = served_advice(records, DEFAULT_BASELINE, bounds)
-    print(format_served(records) + "\n\n" + format_served_advice(advice))
+    table = format_served(records, _width(args), use_colour())
+    print(table + "\n\n" + format_served_advice(advice))
     if args.json is not None:
         write_json_atomic(args.json, {"advice": advice, "records": records})
         print(f"wrote the advice and {len(records)} records to {args.json}")
     return 0
+
+
+def _width(args: argparse.Namespace) -> Optional[int]:
+    """None with --wide (every column), else the terminal's width (as ``ormgc run``'s table)."""
+    return None if getattr(args, "wide", False) else terminal_width()
 
 
 def _progress(message: str) -> None:

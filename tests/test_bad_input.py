@@ -303,7 +303,9 @@ def test_valgrind_that_cannot_run_the_worker_is_the_one_line(tmp_path: Path, com
 
 def test_a_workload_table_names_its_baseline(tmp_path: Path) -> None:
     (tmp_path / "bench.py").write_text("def loads():\n    return lambda: [1, 2, 3]\n")
-    done = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default")
+    done = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default", "--wide")
     assert done.returncode == 0, done.stderr
     assert "wall vs default" in done.stdout and "cpu vs default" in done.stdout
     assert "{" not in done.stdout
+    compact = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default")
+    assert "cpu vs default" in compact.stdout and "{" not in compact.stdout

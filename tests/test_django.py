@@ -172,9 +172,9 @@ def test_counts_are_identical_over_five_fresh_runs(shared_cache: Path, tmp_path:
 def test_a_sql_database_goes_to_both_sql_orms(shared_cache: Path, tmp_path: Path) -> None:
     path = tmp_path / "both.sqlite3"
     done = ormgc("run", "--orm", "sqlalchemy", "--orm", "django", "--db", f"sqlite:///{path}",
-                 *SMALL, "--policy", "default", cache_dir=shared_cache)  # fmt: skip
+                 *SMALL, "--policy", "default", "--wide", cache_dir=shared_cache)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count(f"at sqlite:///{path}") == 2  # one table per ORM, one file
+    assert done.stdout.count(f"at sqlite:///{path}") == 2  # one table per ORM, one file (--wide)
 
 
 BAD_INPUT = [

@@ -288,9 +288,9 @@ def test_run_embedded_counts_identical_over_five_fresh_runs(
 ) -> None:
     out = tmp_path / "records.json"
     sweep = ("--policy", "default", "--policy", "threshold:50000", "--repeat", "5")
-    done = run_ormgc("--rows", "5000", "--load", "2000", *sweep, "--json", str(out))
+    done = run_ormgc("--rows", "5000", "--load", "2000", *sweep, "--json", str(out), "--wide")
     assert done.returncode == 0, done.stderr
-    assert "mongoengine  seed_loop  default" in done.stdout
+    assert "mongoengine  seed_loop  default" in done.stdout  # --wide: the orm column too
     records = {record["policy"]: record for record in json.loads(out.read_text())}
     for record in records.values():
         assert record["repeat"] == 5 and record["counts_identical"], record["runs"]

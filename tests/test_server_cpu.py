@@ -107,7 +107,7 @@ def test_run_splits_wall_time_for_mongodb_and_postgresql(
     command = [sys.executable, "-m", "ormgc", "run", "--orm", "sqlalchemy", "--orm", "mongoengine"]
     command += ["--db", f"postgresql://postgres@127.0.0.1:5432/{database}"]
     command += ["--rows", str(SMALL_ROWS), "--load", str(SMALL_LOAD), "--policy", "default"]
-    command += ["--policy", "disabled", "--repeat", "2", "--json", str(out)]
+    command += ["--policy", "disabled", "--repeat", "2", "--json", str(out), "--wide"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "server ms" in done.stdout and "embedded-mongodb over the block" in done.stdout

@@ -196,64 +196,6 @@ def run_once(interp: Interpreter, scenario: ServedScenario, served: ServedPolicy
 
 Progress = Callable[[str], None]
 
-# Figures folded across rounds (medians) and compared with the baseline's (paired ratios).
-_MEDIANS = (
-    "throughput_rps", "client_cpu_pct", "collections_total", "gc_ms", "gc_pause_max_ms",
-    "gc_ms_in_requests",
-    "gc_ms_per_request", "collections_per_request", "cpu_ms_per_request", "worker_pss_mb",
-    "worker_uss_mb", "worker_rss_mb", "slow_with_gc_share", "requests_with_gc_share",
-)  # fmt: skip
-RATIOS = (("p99", "p99_vs_baseline"), ("throughput_rps", "throughput_vs_baseline"),
-          ("worker_pss_mb", "pss_vs_baseline"))  # fmt: skip
-
-
-def _round_figures(run: Dict[str, Any]) -> Dict[str, Any]:
-    kept = {field: run[field] for field in _MEDIANS}
-    kept.update(p99=run["latency_ms"]["p99"], latency_ms=run["latency_ms"])
-    kept.update(errors_total=run["errors_total"], saturated=run["saturated"])
-    kept.update(collections=run["collections"], load_average=run.get("load_average"))
-    return kept
-
-
-def fold(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """One record from a policy's rounds: the first run's description, medians of the
-    figures, every round kept (``runs``) for the paired ratios."""
-    import statistics
-
-    record = {key: value for key, value in runs[0].items() if key != "per_worker"}
-    record["per_worker"] = runs[-1]["per_worker"]  # the last round's workers, timelines and all
-    rounds = [_round_figures(run) for run in runs]
-    for field in _MEDIANS:
-        values = [value for value in (r[field] for r in rounds) if value is not None]
-        record[field] = statistics.median(values) if values else None
-    record["latency_ms"] = {
-        key: statistics.median(r["latency_ms"][key] for r in rounds)
-        for key in rounds[0]["latency_ms"]
-    }
-    record["errors_total"] = sum(r["errors_total"] for r in rounds)
-    record["saturated_rounds"] = sum(
-        1 for r in rounds if r["saturated"]["server"] or r["saturated"]["client"]
-    )
-    record["repeat"] = len(runs)
-    record["runs"] = rounds
-    return record
-
-
-def attach_served_ratios(records: List[Dict[str, Any]], baseline: Optional[str]) -> None:
-    """p99, throughput and worker PSS of each policy over the baseline's, paired by round."""
-    from ormgc.views.stats import paired_ratio, versus
-
-    base = next((record for record in records if record["policy"] == baseline), None)
-    if base is None:
-        return
-    for record in records:
-        for field, key in RATIOS:
-            mine = [run[field] for run in record["runs"]]
-            theirs = [run[field] for run in base["runs"]]
-            if None in mine or None in theirs:
-                continue
-            record[key] = versus(baseline, *paired_ratio(mine, theirs))
-
 
 def run_served(
     interp: Interpreter,
@@ -290,6 +232,6 @@ def run_served(
         return run
 
     runs = interleaved_rounds(policies, measure, rounds)
-    records = [fold(runs[served]) for served in policies]
-    attach_served_ratios(records, baseline)
+    records = [served_figures.fold(runs[served]) for served in policies]
+    served_figures.attach_ratios(records, baseline)
     return records

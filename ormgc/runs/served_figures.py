@@ -1,5 +1,6 @@
-"""A served run's record: the load generator's answers and the workers' own logs, lined up on
-one clock (CLOCK_MONOTONIC) and cut to the measured window.
+"""A served run's record (the load generator's answers and the workers' own logs, lined up on
+one clock, CLOCK_MONOTONIC, and cut to the measured window), and a policy's rounds folded into
+one record with paired ratios to the baseline.
 
 Client side (``loadgen.latency_figures``): throughput, latency percentiles from the due times,
 errors, saturation. Server side, per worker: the settings it ran with (read back in the
@@ -10,10 +11,11 @@ time that fell inside requests, CPU per request, and PSS/USS/RSS over the window
 from __future__ import annotations
 
 import statistics
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ormgc.runs import loadgen
 from ormgc.runs.served_config import ServedPolicy
+from ormgc.views.stats import paired_ratio, versus
 
 _GENERATIONS = 3
 
@@ -124,3 +126,64 @@ def record(
         "worker_rss_mb": statistics.fmean([w["rss_mb"] for w in measured]) if measured else None,
         "per_worker": workers,
     }
+
+
+# Figures folded across rounds (medians) and compared with the baseline's (paired ratios).
+_MEDIANS = (
+    "throughput_rps", "client_cpu_pct", "collections_total", "gc_ms", "gc_pause_max_ms",
+    "gc_ms_in_requests",
+    "gc_ms_per_request", "collections_per_request", "cpu_ms_per_request", "worker_pss_mb",
+    "worker_uss_mb", "worker_rss_mb", "slow_with_gc_share", "requests_with_gc_share",
+)  # fmt: skip
+RATIOS = (("p99", "p99_vs_baseline"), ("throughput_rps", "throughput_vs_baseline"),
+          ("worker_pss_mb", "pss_vs_baseline"))  # fmt: skip
+
+
+def _round_figures(run: Dict[str, Any]) -> Dict[str, Any]:
+    kept = {field: run[field] for field in _MEDIANS}
+    kept.update(p99=run["latency_ms"]["p99"], latency_ms=run["latency_ms"])
+    kept.update(errors_total=run["errors_total"], saturated=run["saturated"])
+    kept.update(collections=run["collections"], load_average=run.get("load_average"))
+    return kept
+
+
+def fold(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One record from a policy's rounds: the first run's description, medians of the
+    figures, every round kept (``runs``) for the paired ratios."""
+    record = {key: value for key, value in runs[0].items() if key != "per_worker"}
+    record["per_worker"] = runs[-1]["per_worker"]  # the last round's workers, timelines and all
+    rounds = [_round_figures(run) for run in runs]
+    for field in _MEDIANS:
+        values = [value for value in (r[field] for r in rounds) if value is not None]
+        record[field] = statistics.median(values) if values else None
+    record["latency_ms"] = {
+        key: statistics.median(r["latency_ms"][key] for r in rounds)
+        for key in rounds[0]["latency_ms"]
+    }
+    record["errors_total"] = sum(r["errors_total"] for r in rounds)
+    saturated = [
+        r["saturated"] for r in rounds if r["saturated"]["server"] or r["saturated"]["client"]
+    ]
+    record["saturated_rounds"] = len(saturated)
+    record["saturated"] = {  # over every round: whether any saturated, and why
+        "server": any(s["server"] for s in saturated),
+        "client": any(s["client"] for s in saturated),
+        "why": list(dict.fromkeys(why for s in saturated for why in s["why"])),
+    }
+    record["repeat"] = len(runs)
+    record["runs"] = rounds
+    return record
+
+
+def attach_ratios(records: List[Dict[str, Any]], baseline: Optional[str]) -> None:
+    """p99, throughput and worker PSS of each policy over the baseline's, paired by round."""
+    base = next((record for record in records if record["policy"] == baseline), None)
+    if base is None:
+        return
+    for record in records:
+        for field, key in RATIOS:
+            mine = [run[field] for run in record["runs"]]
+            theirs = [run[field] for run in base["runs"]]
+            if None in mine or None in theirs:
+                continue
+            record[key] = versus(baseline, *paired_ratio(mine, theirs))

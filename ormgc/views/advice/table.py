@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ormgc.views.advice.rule import DISABLED_WARNING, no_saving
-from ormgc.views.stats import format_ratio
+from ormgc.views.stats import format_ratio, significant
 from ormgc.views.tables.table import grid
+from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts
 
 _COLUMNS = (
     "freeze",
@@ -25,6 +26,10 @@ _COLUMNS = (
     "p99 pause ms",
     "verdict",
 )
+# The compact table (advise without --wide): what fits first; the verdict is cut to fit.
+_IMPORTANCE = ("policy", "collections", "cpu vs default", "cpu ms", "verdict", "peak MB",
+               "worst pause ms", "wins", "threshold", "vs default", "p99 pause ms", "gc share",
+               "end MB", "collected")  # fmt: skip
 
 
 def _table_row(row: Dict[str, Any], chosen: Dict[str, Any]) -> List[str]:
@@ -71,8 +76,9 @@ def _rounds_note(advice: Dict[str, Any]) -> str:
     return note
 
 
-def format_advice(advice: Dict[str, Any]) -> str:
-    """The recommendation, the code to paste, the figures, and the whole trade-off table."""
+def format_advice(advice: Dict[str, Any], width: Optional[int] = None, colour: bool = False) -> str:
+    """The recommendation, the code to paste, the figures, and the trade-off table: every column
+    when ``width`` is None (--wide), else the columns that fit ``width``, the prose wrapped."""
     chosen = dict(advice["recommended"]["figures"], reason=advice["recommended"]["reason"])
     bounds = advice["bounds"]
     pause = "no bound" if bounds["max_pause_ms"] is None else f"<= {bounds['max_pause_ms']:g} ms"
@@ -116,12 +122,68 @@ def format_advice(advice: Dict[str, Any]) -> str:
     table = [_table_row(row, chosen) for row in advice["table"]]
     if not advice["exact"]:
         table = [row[:8] + row[9:] for row in table]
-    lines += ["", grid(columns, table)]
-    lines.append(
+    if width is None:
+        lines += ["", grid(columns, table)]
+    else:
+        lines = [line if line.startswith("    ") else wrap(line, width, "  ") for line in lines]
+        lines += ["", *_compact(columns, table, width, colour)]
+    answer = bold(wrap_parts(_answer(advice, chosen), width), colour)
+    lines.insert(len(lines) - (width is not None), answer)  # under the table, before its hint
+    legend = (
         "cpu vs default: paired ratio [95% interval] to default of the same freeze setting "
         "(n.s.: no significant difference); wins: share of disabled's CPU saving; worst/p99 "
         "pause: "
         + ("GC pause per request" if advice["requests"] else "per collection")
         + ("" if advice["exact"] else "; gc share: give --exact (valgrind)")
     )
+    lines.append(wrap(legend, width))
     return "\n".join(lines)
+
+
+def _compact(columns: List[str], table: List[List[str]], width: int, colour: bool) -> List[str]:
+    """The columns that fit ``width``, in order of importance (freeze first when it varies);
+    when the verdict does not fit, a ``*`` before the recommended policy. The table, then a line
+    on what was left out."""
+    freezes = {row[columns.index("freeze")] for row in table}
+    order = ("freeze", *_IMPORTANCE) if len(freezes) > 1 else (*_IMPORTANCE, "freeze")
+    importance = [columns.index(name) for name in order if name in columns]
+    verdict, policy = columns.index("verdict"), columns.index("policy")
+    header, rows, left_out = fit(columns, table, width, importance, verdict)
+    marked = ""
+    if "verdict" in left_out:
+        table = [
+            [f"* {cell}" if i == policy and row[verdict] == "RECOMMENDED" else cell
+             for i, cell in enumerate(row)]
+            for row in table
+        ]  # fmt: skip
+        header, rows, left_out = fit(columns, table, width, importance, verdict)
+        marked = "* recommended; "
+    hint = f"; left out at {width} columns: {', '.join(left_out)}" if left_out else ""
+    return [render(header, rows, colour), wrap(marked + "--wide: every column" + hint, width)]
+
+
+def _answer(advice: Dict[str, Any], chosen: Dict[str, Any]) -> List[str]:
+    """The recommendation in one line, e.g. "threshold:50000 (freeze on): 23 instead of 1,708
+    collections, 0.59x the CPU time [0.44, 0.78]", parts a line may break between."""
+    setting = f"{chosen['policy']} ({'freeze on' if chosen['freeze'] else 'no freeze'}):"
+    base = _default_row(advice, chosen["freeze"])
+    if chosen["policy"] == "default" or base is None:
+        return [setting, f"{chosen['collections_total']:,} collections,", "the GC left as it is"]
+    ratio, ci95 = chosen["cpu_vs_default"]["ratio"], chosen["cpu_vs_default"]["ci95"]
+    if not ci95:
+        interval = " (one round: no interval)"
+    else:
+        interval = f" [{ci95[0]:.2f}, {ci95[1]:.2f}]"
+        interval += "" if significant(ci95) else ", no significant difference"
+    return [
+        setting,
+        f"{chosen['collections_total']:,} instead of {base['collections_total']:,} collections,",
+        f"{ratio:.2f}x the CPU time{interval}",
+    ]
+
+
+def _default_row(advice: Dict[str, Any], freeze: bool) -> Optional[Dict[str, Any]]:
+    for row in advice["table"]:
+        if row["policy"] == "default" and row["freeze"] == freeze:
+            return row
+    return None

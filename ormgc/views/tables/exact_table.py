@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ormgc.views.tables.table import grid
+from ormgc.views.terminal import fit, render, wrap, wrap_phrases
 
 _COLUMNS = (
     "orm",
     "shape",
     "policy",
     "threshold",
+    "per gen",
     "collections",
-    "total",
     "instructions",
     "gc instructions",
     "gc share",
     "gc counted by",
 )
 _CYCLE_COLUMNS = ("est. cycles", "gc share of est. cycles")
+# What fits first at a terminal's width (the rest: --wide).
+_IMPORTANCE = ("policy", "collections", "gc share", "shape", "gc instructions", "instructions",
+               "gc share of est. cycles", "orm", "gc counted by", "threshold", "per gen",
+               "est. cycles")  # fmt: skip
 
 
 def _row(record: Dict[str, Any], cycles: bool) -> List[str]:
@@ -45,8 +50,11 @@ def _row(record: Dict[str, Any], cycles: bool) -> List[str]:
     return row
 
 
-def format_exact_table(records: Sequence[Dict[str, Any]]) -> str:
-    """Exact records as a text table, one block per interpreter and backend."""
+def format_exact_table(
+    records: Sequence[Dict[str, Any]], width: Optional[int] = None, colour: bool = False
+) -> str:
+    """Exact records as a text table, one block per interpreter and backend: every column when
+    ``width`` is None, else those that fit it (in order of importance), the prose wrapped."""
     groups: Dict[tuple, List[Dict[str, Any]]] = {}
     for record in records:
         key = (record["python"], record["backend"], record["orm_version"])
@@ -69,5 +77,14 @@ def format_exact_table(records: Sequence[Dict[str, Any]]) -> str:
             notes += "; est. cycles: L1 hits + 5 x LL hits + 35 x RAM, simulated caches"
         header = list(_COLUMNS) + (list(_CYCLE_COLUMNS) if cycles else [])
         rows = [_row(record, cycles) for record in group]
-        blocks.append(f"{heading}\n{grid(header, rows)}\n{notes}")
+        if width is None:
+            table = grid(header, rows)
+        else:
+            importance = [header.index(name) for name in _IMPORTANCE if name in header]
+            header, rows, left_out = fit(header, rows, width, importance)
+            table = render(header, rows, colour)
+            notes += "; --wide: every column" + (
+                f"; left out at {width} columns: {', '.join(left_out)}" if left_out else ""
+            )
+        blocks.append(f"{wrap_phrases(heading, width)}\n{table}\n{wrap(notes, width)}")
     return "\n\n".join(blocks)

@@ -6,7 +6,8 @@ import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from ormgc.runs.aggregate import gc_changed_warning
-from ormgc.views.stats import format_ratio, precision_note
+from ormgc.views.stats import format_ratio, precision_note, significant
+from ormgc.views.terminal import bold, fit, render, wrap, wrap_parts, wrap_phrases
 
 # The published experiment (../shared/seed-claim.md): quoted beside our numbers, never mixed in.
 PUBLISHED = {
@@ -22,8 +23,8 @@ _COLUMNS = (
     "shape",
     "policy",
     "threshold",
+    "per gen",
     "collections",
-    "total",
     "collected",
     "pause ms",
     "max ms",
@@ -37,11 +38,14 @@ _COLUMNS = (
 )
 
 
-def _baseline(records: Sequence[Dict[str, Any]], record: Dict[str, Any]) -> Optional[Dict]:
-    """The ``default`` record of the same scenario, which the other policies compare with."""
+def _baseline(
+    records: Sequence[Dict[str, Any]], record: Dict[str, Any], policy: str = "default"
+) -> Optional[Dict]:
+    """The ``default`` (or ``policy``) record of the same scenario, which the others compare
+    with."""
     same = ("orm", "shape", "python", "backend", "orm_version", "rows", "loaded")
     for other in records:
-        if other["policy"] == "default" and all(other[k] == record[k] for k in same):
+        if other["policy"] == policy and all(other[k] == record[k] for k in same):
             return other
     return None
 
@@ -131,20 +135,16 @@ def _published_rows(records: Sequence[Dict[str, Any]]) -> List[List[str]]:
 
 
 def grid(header: Sequence[str], rows: List[List[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(),
-        "  ".join("-" * width for width in widths),
-    ]
-    lines += [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
-    ]
-    return "\n".join(lines)
+    return render(header, rows)
 
 
-def _server(record: Dict[str, Any]) -> str:
+def _server(record: Dict[str, Any], url: bool = True) -> str:
+    """``sqlite (in-process) 3.40.1 at URL``; without ``url`` the server alone (or the URL)."""
     server = record.get("server")
-    return f"{server} {record.get('server_version') or ''} at ".replace("  ", " ") if server else ""
+    if not server:
+        return record["backend"]
+    named = f"{server} {record.get('server_version') or ''}".strip()
+    return f"{named} at {record['backend']}" if url else named
 
 
 def _baseline_name(record: Dict[str, Any]) -> str:
@@ -177,15 +177,63 @@ def gc_changed_notes(records: Sequence[Dict[str, Any]]) -> str:
     return "".join(f"\n{line}" for line in map(gc_changed_warning, records) if line)
 
 
-def format_table(records: Sequence[Dict[str, Any]]) -> str:
-    """The records as a text table, grouped under one heading per interpreter and backend."""
-    if not records:
-        return "(no measurements)"
-    if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
-        from ormgc.views.tables.exact_table import format_exact_table
+# The compact view (``ormgc run`` without --wide): these columns in this order, those that fit
+# the terminal's width, taken in order of importance (policy first, wall ms last).
+_COMPACT = ("orm", "shape", "policy", "collections", "wall ms", "cpu ms", "cpu vs", "peak MB",
+            "max ms")  # fmt: skip
+_IMPORTANCE = ("policy", "collections", "cpu vs", "cpu ms", "shape", "peak MB", "max ms", "orm",
+               "wall ms")  # fmt: skip
 
-        return format_exact_table(records)
-    blocks = []
+
+def _compact(header: List[str], rows: List[List[str]], width: int, colour: bool, published: int):
+    """The compact columns of ``header`` and ``rows`` that fit ``width``, and those left out."""
+    names = [name.split(" vs ")[0] + " vs" if " vs " in name else name for name in header]
+    shown = [names.index(name) for name in _COMPACT]
+    header = [header[i] for i in shown]
+    rows = [[row[i] for i in shown] for row in rows]
+    importance = [_COMPACT.index(name) for name in _IMPORTANCE]
+    header, rows, left_out = fit(header, rows, width, importance)
+    dimmed = range(len(rows) - published, len(rows))
+    return render(header, rows, colour, dimmed), left_out
+
+
+def answer_lines(
+    records: Sequence[Dict[str, Any]], group: Sequence[Dict[str, Any]]
+) -> List[List[str]]:
+    """The sentence a user would repeat, one per policy compared with the baseline: "threshold:
+    50000: 23 instead of 1,708 collections, 0.62x the CPU time [0.59, 0.66]"."""
+    shapes = {record["shape"] for record in group}
+    lines = []
+    for record in group:
+        versus = record.get("cpu_vs_baseline")
+        if (
+            not versus
+            or record["policy"] == versus["baseline"]
+            or versus["ratio"] != versus["ratio"]
+        ):
+            continue
+        base = _baseline(records, record, versus["baseline"])
+        if base is None:
+            continue
+        ci95 = versus["ci95"]
+        if not ci95:
+            interval = " (one round: no interval)"
+        else:
+            interval = f" [{ci95[0]:.2f}, {ci95[1]:.2f}]"
+            interval += "" if significant(ci95) else ", no significant difference"
+        of = "" if versus["baseline"] == "default" else f" of {versus['baseline']}"
+        lines.append(  # the parts a line may break between
+            [
+                f"{record['shape'] + ', ' if len(shapes) > 1 else ''}{record['policy']}:",
+                f"{record['collections_total']:,} instead of {base['collections_total']:,} "
+                "collections,",
+                f"{versus['ratio']:.2f}x the CPU time{of}{interval}",
+            ]
+        )
+    return lines
+
+
+def _groups(records: Sequence[Dict[str, Any]]) -> Dict[tuple, List[Dict[str, Any]]]:
     groups: Dict[tuple, List[Dict[str, Any]]] = {}
     for record in records:
         key = (
@@ -197,21 +245,48 @@ def format_table(records: Sequence[Dict[str, Any]]) -> str:
             record.get("orm_speedups", ""),
         )
         groups.setdefault(key, []).append(record)
-    for (python, build, backend, _, orm_version, speedups), group in groups.items():
+    return groups
+
+
+def format_table(
+    records: Sequence[Dict[str, Any]], width: Optional[int] = None, colour: bool = False
+) -> str:
+    """The records as a text table, grouped under one heading per interpreter and backend, each
+    table followed by its answer in one line. Every column when ``width`` is None (--wide),
+    else the compact columns that fit ``width``, the prose wrapped to it."""
+    if not records:
+        return "(no measurements)"
+    if "instructions" in records[0]:  # ormgc run --exact: instruction counts, not times
+        from ormgc.views.tables.exact_table import format_exact_table
+
+        return format_exact_table(records, width, colour)
+    blocks, left_out = [], []
+    for (python, build, _, _, orm_version, speedups), group in _groups(records).items():
         first = group[0]
         heading = (
             f"Python {python} ({build}), {first['orm']} {orm_version}"
             f"{' [' + speedups + ']' if speedups else ''}, {first['driver']} "
-            f"{first['driver_version']}, {_server(first)}{backend}; {first['rows']} rows, "
+            f"{first['driver_version']}, {_server(first, width is None)}; {first['rows']} rows, "
             f"{first['loaded']} loaded, freeze={'on' if first['freeze'] else 'off'}, "
             f"median of {first.get('repeat', 1)}{_rounds(first)}{precision_note(first)}"
         )
-        rows = [_row(records, record) for record in group] + _published_rows(group)
-        blocks.append(
-            heading
-            + "\n"
-            + grid(column_names(first), rows)
-            + _server_note(first)
-            + gc_changed_notes(group)
+        published = _published_rows(group)
+        rows = [_row(records, record) for record in group] + published
+        if width is None:
+            table = grid(column_names(first), rows)
+        else:
+            table, hidden = _compact(column_names(first), rows, width, colour, len(published))
+            left_out += [name for name in hidden if name not in left_out]
+        answers = "".join(
+            "\n" + bold(wrap_parts(parts, width), colour) for parts in answer_lines(records, group)
         )
+        note = _server_note(first) if width is None else ""  # no server column when compact
+        blocks.append(
+            wrap_phrases(heading, width) + "\n" + table + note + gc_changed_notes(group) + answers
+        )
+    if width is not None:
+        hint = "--wide: every column (thresholds, per generation, pauses, server and wait times)"
+        if left_out:
+            hint = f"--wide: every column; left out at {width} columns: {', '.join(left_out)}"
+        blocks[-1] += "\n" + wrap(hint, width)
     return "\n\n".join(blocks)
