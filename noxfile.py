@@ -90,6 +90,25 @@ def thresholds(session: nox.Session) -> None:
                     "--repeat", "3", "--json", output)  # fmt: skip
 
 
+# The served shape (a real gunicorn under wrk at a fixed rate): docs/findings/served.md.
+SERVED_POLICIES = ["default", "threshold:50000", "freeze+threshold:50000", "adaptive"]
+SERVED_LOAD = ["--workers", "2", "--rate", "50", "--duration", "10", "--warmup", "2"]
+
+
+@nox.session(python=False)
+def served(session: nox.Session) -> None:
+    """gunicorn + wrk per GC policy on every Python (or those given): results/served/."""
+    policies = [arg for policy in SERVED_POLICIES for arg in ("--policy", policy)]
+    rounds = os.environ.get("ROUNDS", "3")
+    for version in session.posargs or PYTHONS:
+        for orm in os.environ.get("ORMS", "sqlalchemy django").split():
+            output = f"results/served/{orm}-{version}"
+            with open(f"{output}.txt", "w") as table:  # the table; progress goes to stderr
+                command = ["ormgc", "run", "--shape", "served", "--python", version, "--orm", orm]
+                command += [*policies, *SERVED_LOAD, "--repeat", rounds, "--json", f"{output}.json"]
+                session.run(sys.executable, "-m", *command, stdout=table)
+
+
 # The same curve in instructions (results/thresholds/exact/<X.Y>-r5000.json): exact and
 # deterministic, one run per policy under callgrind, so at 5,000 rows with 1,000 loaded (~20 s
 # a run here, ~25 min for every Python) and up to 50,000, beyond which this size collects once.

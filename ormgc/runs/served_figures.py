@@ -10,6 +10,8 @@ time that fell inside requests, CPU per request, and PSS/USS/RSS over the window
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -108,6 +110,7 @@ def record(
         "clients": scenario.clients,
         "connections": scenario.connections,
         "python": next((w["python"] for w in workers if w.get("python")), None),
+        "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)",
         **figures,
         "collections": [sum(w["collections"][g] for w in workers) for g in range(_GENERATIONS)],
         "collections_total": sum(worker["collections_total"] for worker in workers),

@@ -26,7 +26,7 @@ ASV_LINK_MARK = "<!-- ormgc report link -->"
 
 def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
     """The charts in page order (imported late: matplotlib loads only for the report)."""
-    from ormgc.views.charts import curves, memory, versions
+    from ormgc.views.charts import curves, memory, served, versions
 
     return [
         versions.collections_chart,
@@ -38,6 +38,8 @@ def chart_makers() -> List[Callable[[report_data.ResultSet, Path], Drawn]]:
         curves.published_chart,
         memory.timeline_chart,
         memory.prefork_chart,
+        served.latency_chart,
+        served.memory_chart,
     ]
 
 

@@ -95,6 +95,7 @@ class ResultSet(NamedTuple):
     paired: Source
     memory: Source  # request loops' rss_timeline and prefork's per-worker memory
     thresholds_exact: Source = Source([], [])  # nox -s thresholds-exact: the curve in instructions
+    served: Source = Source([], [])  # scripts/served_results.sh: gunicorn under wrk
 
     def rel(self, paths: Sequence[Path]) -> str:
         """Paths as the caption names them: relative to the results folder's parent."""
@@ -205,6 +206,7 @@ def load(root: Path) -> ResultSet:
         thresholds_exact=_with_key(
             sorted((root / "thresholds" / "exact").glob("*.json")), "instructions"
         ),
+        served=_with_key(sorted((root / "served").glob("*.json")), "latency_ms"),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from ormgc.errors import OrmGcError
@@ -55,22 +55,60 @@ def _share(results: ResultSet, python: str) -> str:
     return f"{point:.0%} [{low:.0%}, {high:.0%}] of CPU time (timing)"
 
 
-def _win(root: Path, python: str) -> str:
+class Headline(NamedTuple):
+    """What ``threshold:50000`` saves on the seed query, from one paired file: the front doors'
+    one figure (README's answer and the landing page print this, nothing else)."""
+
+    ratio: float  # CPU time at threshold:50000 / default, geometric mean of the rounds
+    low: float
+    high: float
+    rounds: int
+    load: float  # the highest 1-minute load average of the rounds
+    target: Optional[float]  # --precision PCT, None when the file was not run with it
+    met: Optional[bool]
+    half_width: float  # percent of the ratio
+
+    def text(self) -> str:
+        significant = "" if self.high < 1 or self.low > 1 else " n.s."
+        ratio = self.ratio
+        change = f"{1 - ratio:.0%} less CPU" if ratio <= 1 else f"{ratio - 1:.0%} more CPU"
+        precision = f"+-{self.half_width:.1f}%"
+        if self.target is not None:
+            verdict = "met" if self.met else "NOT reached"
+            precision += f" (target +-{self.target:g}% {verdict})"
+        return (
+            f"{change}: {ratio:.2f}x [{self.low:.2f}, {self.high:.2f}]{significant}, "
+            f"{precision}, {self.rounds} rounds, load <= {self.load:.1f}"
+        )
+
+
+def headline(root: Path, python: str) -> Optional[Headline]:
+    """The paired ``threshold:50000`` / default CPU ratio of ``paired/seed-sqlalchemy-X.Y.json``;
+    None when that Python's file is not committed."""
     path = root / PAIRED_FILE.format(python=python)
     if not path.exists():
-        return "-- (not measured)"
-    raised = _pick(read_records(path), python, RAISED)
+        return None
+    records = read_records(path)
+    raised = _pick(records, python, RAISED)
     versus = (raised or {}).get("cpu_vs_baseline") or {}
     if versus.get("baseline") != "default" or not versus.get("ci95"):
         raise OrmGcError(f"{path}: no paired {RAISED} record against default")
     ratio, (low, high) = versus["ratio"], versus["ci95"]
-    load = max(average[0] for average in (r["load_average"] for r in read_records(path)))
-    significant = "" if high < 1 or low > 1 else " n.s."
-    change = f"{1 - ratio:.0%} less CPU" if ratio <= 1 else f"{ratio - 1:.0%} more CPU"
-    return (
-        f"{change}: {ratio:.2f}x [{low:.2f}, {high:.2f}]{significant}, "
-        f"{raised['repeat']} rounds, load <= {load:.1f}"
+    return Headline(
+        ratio,
+        low,
+        high,
+        raised["repeat"],
+        max(average[0] for average in (r["load_average"] for r in records)),
+        raised.get("precision_target"),
+        raised.get("precision_met"),
+        max(ratio - low, high - ratio) / ratio * 100,
     )
+
+
+def _win(root: Path, python: str) -> str:
+    found = headline(root, python)
+    return "-- (not measured)" if found is None else found.text()
 
 
 def rows(root: Path) -> List[List[str]]:
@@ -109,9 +147,11 @@ def block(root: Path) -> str:
         "under callgrind (`results/exact/`), *timing* = 1 - median(disabled) / median(default) "
         "of the pyperf CPU times (`results/pyperf/vm/3.X.json`, bootstrap interval); instructions "
         "are not time: the collector's share of CPU time is higher. Wins: `ormgc run "
-        "--policy default --policy threshold:50000 --repeat 5`, paired rounds "
-        "(`results/paired/seed-sqlalchemy-3.X.json`); load: the 1-minute load average on 2 cores "
-        "shared with other jobs. Written by `python scripts/readme_answer.py --write`."
+        "--policy default --policy threshold:50000 --precision 5`, paired rounds until the 95% "
+        "interval is within +-5% of the ratio or the round budget is spent "
+        "(`results/paired/seed-sqlalchemy-3.X.json`, `scripts/headline_results.sh`); the same "
+        "figure is the landing page's; load: the highest 1-minute load average on 2 cores. "
+        "Written by `python scripts/readme_answer.py --write`."
     )
     return "\n".join(lines) + "\n\n" + sources + "\n"
 
