@@ -41,6 +41,28 @@ def _percent(value: Optional[float]) -> str:
     return "" if value is None else f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
 
 
+def exact_instructions(results: ResultSet, version: str, orm: str) -> Optional[Dict[str, Any]]:
+    """The query's instructions under callgrind at default and at the raised threshold, exact
+    and repeatable (results/exact/): the seed's size first, else the largest measured."""
+    found: Dict[Tuple[int, int], Dict[str, int]] = {}
+    for record in results.exact.records:
+        same = (minor(record["python"]), record.get("orm"), record.get("shape"))
+        if same == (version, orm, SHAPE) and record["policy"] in ("default", RAISED):
+            size = (record.get("rows") or 0, record.get("loaded") or 0)
+            found.setdefault(size, {})[record["policy"]] = record["instructions"]
+    complete = [size for size, counts in found.items() if len(counts) == 2]
+    if not complete:
+        return None
+    size = max(complete, key=lambda s: (s[0] == 100_000, s))
+    counts = found[size]
+    return {
+        "rows": size[0],
+        "default": counts["default"],
+        "raised": counts[RAISED],
+        "saved": 1 - counts[RAISED] / counts["default"],
+    }
+
+
 def answer_rows(results: ResultSet) -> List[Row]:
     """Per Python and ORM: collections by default and raised, GC share, the raised setting's win."""
     probes = [r for r in results.probes.records if r["shape"] == SHAPE]
@@ -77,6 +99,7 @@ def answer_rows(results: ResultSet) -> List[Row]:
                     share_how=share[3] if share else "",
                     saving=saving,
                     headline=paired,
+                    instructions=exact_instructions(results, version, orm),
                     loaded=default["loaded"],
                     rows=default["rows"],
                 )
@@ -94,7 +117,8 @@ def answer_table(rows: Sequence[Row]) -> str:
         '<tr><th class="left">ORM</th><th class="left">Python</th><th>default thresholds</th>'
         f"<th>collections, default</th><th>collections, {RAISED}</th>"
         "<th>GC share of the query, default</th>"
-        f"<th>{RAISED} saves (95% interval)</th></tr>"
+        f"<th>{RAISED} saves (95% interval)</th>"
+        f"<th>instructions per query, default &rarr; {RAISED} (exact)</th></tr>"
     )
     body = []
     for row in rows:
@@ -108,12 +132,20 @@ def answer_table(rows: Sequence[Row]) -> str:
         elif row["saving"]:
             point, low, high = row["saving"]
             saving = f"{_percent(point)} ({_percent(low)} to {_percent(high)}), pyperf medians"
+        exact = row.get("instructions")
+        instructions = ""
+        if exact:
+            instructions = (
+                f"{exact['default'] / 1e9:.2f}G &rarr; {exact['raised'] / 1e9:.2f}G: "
+                f"{exact['saved']:.0%} fewer"
+                + (f" (at {exact['rows']:,} rows)" if exact["rows"] != row["rows"] else "")
+            )
         cells = [row["threshold"], f"{row['collections']:,}", raised, share, saving]
         body.append(
             f'<tr><td class="left">{html.escape(row["orm"])}</td>'
             f'<td class="left">{html.escape(row["python"])}</td>'
             + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
-            + "</tr>"
+            + f"<td>{instructions}</td></tr>"
         )
     return f"<table>{head}{''.join(body)}</table>"
 
