@@ -47,6 +47,34 @@ with Probe() as probe:
         a.other, b.other = b, a
 print(probe.result["collections_total"])
 """
+# CYCLES under callgrind on this machine kind's builds (pyenv's 3.9-3.13, Debian's 3.14/3.15;
+# 2026-12-07; the instruction counts repeat exactly run to run): its collections and the
+# collector's share (by symbol; Debian's builds have none: between the callbacks). 40,000
+# Nodes at threshold 700 (2,000 from 3.13); before 3.11 each Node's __dict__ is tracked too.
+# Another patch release keeps a looser band.
+CYCLES_FIGURES = {
+    "3.9.18": (102, 0.38089),
+    "3.10.13": (102, 0.39707),
+    "3.11.7": (57, 0.34043),
+    "3.12.1": (57, 0.33592),
+    "3.13.0": (19, 0.32226),
+    "3.14.10": (19, 0.34018),
+    "3.15.2": (19, 0.30079),
+}
+
+
+def check_cycles_share(python: str, collections: int, share: float) -> None:
+    """The figures CYCLES must give on ``python``: exact where measured, else a band."""
+    done = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    measured = CYCLES_FIGURES.get(done.stdout.strip())
+    if measured is None:
+        assert collections > 0 and 0.05 < share < 0.95, (collections, share)
+        return
+    assert collections == measured[0]
+    assert share == pytest.approx(measured[1], rel=0.005), share  # the methods agree to 0.5%
+
+
 COLLECTOR = {"3.9": "collect"}  # 3.10-3.13: gc_collect_main
 
 
@@ -98,7 +126,7 @@ def test_collector_function_found(version: str, use_shared_cache: Path) -> None:
         return
     fields = exact_fields(ran["dump"], setup, collections, f"Python {version}")
     assert fields["gc_function"] == COLLECTOR.get(version, "gc_collect_main")
-    assert 0.05 < fields["gc_share"] < 0.95
+    check_cycles_share(python, collections, fields["gc_share"])
 
 
 def test_collections_without_a_collector_function_fail_loudly(tmp_path: Path) -> None:
