@@ -100,6 +100,9 @@ def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None
     assert abs(default["gc_instructions"] / default["gc_instructions_symbol"] - 1) < 0.005
     assert disabled["gc_instructions"] == 0 and disabled["gc_function"] is None
     assert disabled["instructions"] < default["instructions"]  # the collector's work is gone
+    # ... and only it: default less the collector is disabled's run, measured apart (<1%)
+    rest = default["instructions"] - default["gc_instructions"]
+    assert rest == pytest.approx(disabled["instructions"], rel=0.01)
     assert "gc share" in done.stdout and f"{default['instructions']:,}" in done.stdout
 
 
@@ -176,6 +179,8 @@ def test_pyperf_exact_metadata_and_compare(shared_cache: Path, tmp_path: Path) -
     default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
     assert default["instructions"] > disabled["instructions"] > 0
     assert 0 < default["gc_share"] < 1 and default["gc_instructions"] > 0
+    rest = default["instructions"] * (1 - default["gc_share"])
+    assert rest == pytest.approx(disabled["instructions"], rel=0.01)  # two runs, measured apart
     assert disabled["gc_instructions"] == 0 and default["exact_pythonhashseed"] == "0"
     compared = ormgc("compare", *common, cache_dir=shared_cache)
     assert compared.returncode == 0, compared.stderr
