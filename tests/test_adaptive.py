@@ -14,6 +14,7 @@ from typing import Any, Dict
 import pytest
 
 from ormgc import UsageError, adaptive, parse_policy
+from ormgc.runs.pythons import find_python
 from ormgc.worker.policies import ADAPTIVE
 
 from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS, error_lines, ormgc
@@ -44,6 +45,11 @@ def test_no_garbage_backs_off_to_the_bound(workload: str) -> None:
     assert result["adaptive"]["start"] == 700 and not result["installed_after"]
     # one collection per doubling (700 -> 50,000: 7), then one per 50,000 young objects
     assert sum(result["collections"]) <= 7 + OBJECTS // UPPER + 1
+    # threshold 700: a collection each time the young count passes 700, every 701 tracked
+    # allocations; nothing is freed. A Node is one tracked object (3.11+: its __dict__ is
+    # not made), two before 3.11.
+    tracked = OBJECTS * (1 if sys.version_info >= (3, 11) else 2)
+    assert sum(default["collections"]) == tracked // 701
     assert sum(default["collections"]) > 20 * sum(result["collections"])
 
 
@@ -63,11 +69,14 @@ def test_after_a_garbage_free_phase_garbage_brings_it_back_down() -> None:
 
 
 def test_the_rule_runs_on_the_oldest_supported_python() -> None:
-    python39 = sorted(Path("/root/.pyenv/versions").glob("3.9.*/bin/python3.9"))
-    if not python39:
-        pytest.skip("no Python 3.9 here")
-    result = _synthetic("live", f"adaptive:700..{UPPER}", str(python39[-1]))
-    assert result["adaptive"]["end"] == UPPER
+    try:
+        python39 = find_python("3.9")  # the suite's own search: PATH, pyenv, uv, Debian's
+    except UsageError as missing:  # this machine kind has it in pyenv; CI must
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(str(missing))
+    result = _synthetic("live", f"adaptive:700..{UPPER}", python39)
+    assert result["adaptive"]["start"] == 700
+    assert result["adaptive"]["end"] == result["adaptive"]["max"] == UPPER
+    assert sum(result["collections"]) <= 7 + 2 * OBJECTS // UPPER + 1  # two objects per Node
 
 
 def test_install_remove_restore_thresholds_and_callbacks_exactly(restore_gc: None) -> None:
@@ -202,9 +211,23 @@ def test_overhead_script_reports_its_cost_model() -> None:
          "--calls", "20000", "--objects", "100000"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr  # 1: over target, a timing: not asserted
-    assert "callback per collection:" in done.stdout and "overhead=" in done.stdout
-    assert "collections (0 threshold changes)" in done.stdout  # steady garbage: stays at 700
+    # exits 1 over the 1% target: at this size it measured 0.12% (2026-12-07), 8x below
+    assert done.returncode == 0, done.stdout + done.stderr
+    (moving,) = re.search(r"(-?\d+) ns moving the threshold", done.stdout).groups()
+    assert int(moving) > 0
+    objects, collections = map(int, re.search(
+        r"cycles of (\d+) objects under adaptive:700..1000000: (\d+) collections "
+        r"\(0 threshold changes\)", done.stdout).groups())  # fmt: skip
+    # steady garbage: it stays at 700, one collection per 701 tracked allocations (3.11+: one
+    # per Node; 3.9/3.10 also track each Node's dict, some of which die before a collection:
+    # 256 measured on 3.10)
+    assert objects == 100_000
+    if sys.version_info >= (3, 11):
+        assert collections == objects // 701
+    else:
+        assert objects // 701 < collections <= 2 * objects // 701
+    (share,) = re.search(r"overhead=([\d.]+)% target<1% ok", done.stdout).groups()
+    assert 0 < float(share) < 1
 
 
 # The docs' example, run as a user runs it: in a fresh interpreter, since the thresholds it
@@ -250,4 +273,25 @@ def test_readme_tables_come_from_the_committed_results() -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "| 3.9." in done.stdout and "| live | 1,426 / 0 | 10 / 0 |" in done.stdout
+    assert "| 3.9." in done.stdout
+    lines = done.stdout.splitlines()
+    for rules in sorted((ROOT / "results" / "adaptive").glob("rules-*.json")):
+        records = json.loads(rules.read_text())
+        (default,) = [r for r in records if r["workload"] == "live" and r["policy"] == "default"]
+        # live objects only, so the default threshold t collects every t + 1 allocations
+        # (one tracked object per Node on 3.11+): 1,426 on 3.11 (700), 499 on 3.13 (2,000)
+        threshold = 2000 if rules.name == "rules-3.13.json" else 700
+        assert sum(default["collections"]) == default["objects"] // (threshold + 1)
+        assert default["left_uncollected"] == 0
+        workloads = list(dict.fromkeys(r["workload"] for r in records))
+        start = lines.index(f"{rules.name}: collections / objects left uncollected") + 4
+        table = lines[start : start + len(workloads)]
+        policies = list(dict.fromkeys(r["policy"] for r in records))
+        for workload in workloads:
+            cells = {
+                r["policy"]: f"{sum(r['collections']):,} / {r['left_uncollected']:,}"
+                for r in records
+                if r["workload"] == workload
+            }
+            row = f"| {workload} | " + " | ".join(cells[p] for p in policies) + " |"
+            assert row in table, row

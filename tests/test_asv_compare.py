@@ -137,3 +137,20 @@ def test_the_committed_history_has_every_python_and_two_sqlalchemy_series():
         column = data["result_columns"].index("result")
         counts = [v for v in data["results"][name][column] if v == v and v is not None]
         assert counts and all(count > 1_000_000 for count in counts), python
+        # SQLite's five policies (params: backend x shape x policy x rows, sqlite first), two
+        # tracks measured apart: what the collector's share leaves of default's instructions is
+        # what disabled ran (measured: within 0.1%); at 2,000 rows threshold 50,000 never
+        # collects; threshold 700 is the default before 3.13
+        policies = ("default", "threshold_700", "threshold_50000", "adaptive", "disabled")
+        count = dict(zip(policies, data["results"][name][column]))
+        share = dict(
+            zip(policies, data["results"][name.replace("instructions", "gc_share")][column])
+        )
+        assert count["default"] * (1 - share["default"]) == pytest.approx(
+            count["disabled"], rel=0.01
+        )
+        assert share["threshold_50000"] == share["disabled"] == 0
+        assert count["threshold_50000"] == pytest.approx(count["disabled"], rel=0.01)
+        assert 0.04 < share["default"] < 0.25 and 0 < share["adaptive"] < share["default"]
+        if python != "3.13":
+            assert share["threshold_700"] == pytest.approx(share["default"], rel=0.01)

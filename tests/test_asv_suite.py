@@ -10,6 +10,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -117,10 +118,13 @@ def _timed(suite: Any, policy: str) -> Dict[str, Any]:
     benchmark.set_param_idx(combos.index(("sqlite", "seed_loop", policy, 20000)))
     inside: List[bool] = []
     collections: List[int] = []
+    calls: List[Dict[str, float]] = []  # per timed call: its collections and their pauses
+    started: List[float] = []
     measured_run = common.PreparedLoad.run
 
     def run(self: Any) -> None:
         inside.append(True)
+        calls.append({"collections": 0, "pause_s": 0.0})
         try:
             measured_run(self)
         finally:
@@ -129,6 +133,10 @@ def _timed(suite: Any, policy: str) -> Dict[str, Any]:
     def count(phase: str, info: Dict[str, Any]) -> None:
         if phase == "start" and inside:
             collections.append(info["generation"])
+            calls[-1]["collections"] += 1
+            started.append(time.perf_counter())
+        elif phase == "stop" and started:
+            calls[-1]["pause_s"] += time.perf_counter() - started.pop()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(common.PreparedLoad, "run", run)
@@ -139,7 +147,7 @@ def _timed(suite: Any, policy: str) -> Dict[str, Any]:
         finally:
             gc.callbacks.remove(count)
             benchmark.do_teardown()
-    return {"samples": result["samples"], "collections": len(collections)}
+    return {"samples": result["samples"], "collections": len(collections), "calls": calls}
 
 
 def test_time_load_runs_with_the_gc_on_although_asv_times_with_timeit(suite):
@@ -158,15 +166,29 @@ def test_without_switching_it_back_on_asv_would_time_no_collections(suite, monke
     assert _timed(suite, "threshold_700")["collections"] == 0
 
 
-def test_time_under_threshold_700_differs_from_gc_disabled(suite):
-    """The timing shows the GC's cost: interleaved rounds, medians compared (no absolute time)."""
-    samples: Dict[str, List[float]] = {"threshold_700": [], "disabled": []}
-    for _ in range(3):
-        for policy in samples:
-            samples[policy] += _timed(suite, policy)["samples"]
-    slower = statistics.median(samples["threshold_700"])
-    faster = statistics.median(samples["disabled"])
-    assert slower > faster, samples
+def test_time_under_threshold_700_includes_the_collectors_pauses(suite):
+    """What the timing of threshold_700 holds that disabled's does not, without comparing two
+    noisy timings (3 interleaved rounds, medians, flaked on this shared machine: a round's
+    ratio from 0.92 to 2.0): every timed call makes the same collections (fresh set-up each
+    call, so a deterministic count), their pauses lie inside the timed interval, and they are
+    a real share of it (about a third of the instructions: results/exact/)."""
+    timed, disabled = _timed(suite, "threshold_700"), _timed(suite, "disabled")
+    assert all(call["collections"] == 0 for call in disabled["calls"])
+    calls = timed["calls"]
+    # the same count each call (the process's first load warms SQLAlchemy's caches: 340
+    # against 338 after it), 4,000 objects loaded at threshold 700
+    (count,) = {call["collections"] for call in calls[1:]}
+    assert count > 100 and abs(calls[0]["collections"] - count) <= count // 100
+    # asv's samples are the timed calls (number = 1), in order; the first call of TimeBenchmark
+    # may be asv's own calibration, so match the last ones
+    samples = timed["samples"]
+    assert len(calls) >= len(samples)
+    for sample, call in zip(samples, calls[-len(samples) :]):
+        assert 0 < call["pause_s"] < sample
+    share = statistics.median(
+        call["pause_s"] / s for s, call in zip(samples, calls[-len(samples) :])
+    )
+    assert share > 0.10, share  # 24-25% measured (2026-12-07)
 
 
 def test_adaptive_backs_off_inside_the_timed_body_and_teardown_removes_it(suite):
@@ -184,7 +206,10 @@ def test_exact_cost_counts_instructions_and_the_collectors_share(suite, monkeypa
     costs = common.measure_exact_costs("sqlalchemy", ["sqlite"], ("default",))
     exact = bench.ExactCost()
     exact.setup(costs, "sqlite", "seed_loop", "default", 2000)
-    assert exact.track_instructions() > 0 and 0 < exact.track_gc_share() < 1
+    # 93,818,941 instructions, 11.6% in the collector on 3.11.7 (2026-12-07; exact, the same
+    # each run): bounds wide enough for the suite's other interpreters (3.10-3.13)
+    assert 70e6 < exact.track_instructions() < 125e6
+    assert 0.08 < exact.track_gc_share() < 0.16
     with pytest.raises(NotImplementedError, match="needs valgrind"):
         bench.ExactCost().setup(
             {"unavailable": "--exact needs valgrind"}, "sqlite", "seed_loop", "default", 2000

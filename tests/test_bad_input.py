@@ -4,9 +4,11 @@ nothing half-built left behind (issue 17)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ EXITING_WORKLOADS = """
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import sys
@@ -156,7 +159,31 @@ def test_advise_from_the_committed_file_still_works(tmp_path: Path) -> None:
         cache_dir=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "Recommended: " in done.stdout
+    # the figures recomputed here from the file's rounds: the geometric mean of the per-round
+    # CPU ratios to default, its 95% interval (t, 4 degrees of freedom: 2.776), and the share
+    # of disabled's saving it wins back
+    records = json.loads((ROOT / "results" / "advise" / "seed-sqlalchemy.json").read_text())[
+        "records"
+    ]
+    cpu = {(r["policy"], r["freeze"]): [run["cpu_ms"] for run in r["runs"]] for r in records}
+
+    def paired(policy: str) -> tuple:
+        logs = [math.log(a / b) for a, b in zip(cpu[policy, True], cpu["default", True])]
+        mean, half = statistics.mean(logs), 2.776 * statistics.stdev(logs) / len(logs) ** 0.5
+        return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+
+    ratio, low, high = paired("threshold:5000")
+    win = (1 - ratio) / (1 - paired("disabled")[0])
+    (chosen,) = [r for r in records if r["policy"] == "threshold:5000" and r["freeze"]]
+    collections = {sum(run["collections"]) for run in chosen["runs"]}
+    assert "Recommended: threshold:5000 (freeze on)" in done.stdout
+    assert (
+        f"figures: {collections.pop()} collections, "
+        f"CPU {statistics.median(cpu['threshold:5000', True]):.0f} ms = "
+        f"{ratio:.2f} [{low:.2f}, {high:.2f}] of default's"
+    ) in done.stdout
+    assert f"the smallest setting that wins back {win:.0%} (>= 90%" in done.stdout
+    assert not collections  # every round the same count
 
 
 def test_pythons_link_onto_a_file_or_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
@@ -302,10 +329,24 @@ def test_valgrind_that_cannot_run_the_worker_is_the_one_line(tmp_path: Path, com
 
 
 def test_a_workload_table_names_its_baseline(tmp_path: Path) -> None:
-    (tmp_path / "bench.py").write_text("def loads():\n    return lambda: [1, 2, 3]\n")
-    done = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default", "--wide")
+    # 7,010 new lists: at threshold 700 a young collection every 701, so 10 (none disabled)
+    (tmp_path / "bench.py").write_text(
+        "def loads():\n    return lambda: [[] for _ in range(7010)]\n"
+    )
+    out = tmp_path / "out.json"
+    done = run_in(
+        tmp_path, "--workload", "bench.py:loads", "--policy", "default", "--policy", "disabled",
+        "--json", str(out), "--wide",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "wall vs default" in done.stdout and "cpu vs default" in done.stdout
-    assert "{" not in done.stdout
+    assert "{" not in done.stdout and "7010 loaded" in done.stdout
+    rows = {line.split()[2]: line.split() for line in done.stdout.splitlines()[3:]}
+    assert rows["default"][4:6] == ["10/0/0", "10"] and rows["default"][-2:] == ["baseline"] * 2
+    assert rows["disabled"][4:6] == ["0/0/0", "0"]
+    default, disabled = json.loads(out.read_text())
+    for column, field in ((-2, "wall_ms"), (-1, "cpu_ms")):
+        ratio = disabled["runs"][0][field] / default["runs"][0][field]  # median of 1 round
+        assert rows["disabled"][column] == f"{ratio:.2f}"
     compact = run_in(tmp_path, "--workload", "bench.py:loads", "--policy", "default")
     assert "cpu vs default" in compact.stdout and "{" not in compact.stdout

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +66,76 @@ def test_readme_is_a_front_page_whose_answer_matches_the_results() -> None:
         assert replace_block(text, answer) == text, (
             f"{page}'s answer differs from results/: python scripts/readme_answer.py --write"
         )
+
+
+# Student's t, 97.5% quantile, from the printed tables (not from ormgc.views.stats)
+T975 = {4: 2.776, 9: 2.262}
+SEED_DEFAULT = ("sqlalchemy", "seed_loop", "default", 100_000, 20_000)
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _seed_records(path: Path, policy: str) -> List[dict]:
+    data = json.loads(path.read_text())
+    return [
+        r
+        for r in (data if isinstance(data, list) else [])
+        if isinstance(r, dict)
+        and (r.get("orm"), r.get("shape"), r.get("policy"), r.get("rows"), r.get("loaded"))
+        == (*SEED_DEFAULT[:2], policy, *SEED_DEFAULT[3:])
+    ]
+
+
+def test_readme_answer_figures_recomputed_from_the_raw_results() -> None:
+    """Each figure family of the answer (README and the docs' front page), recomputed here from
+    the raw data rather than the fields the code summarised: collections from the probe runs'
+    per-generation counts; the GC's share from the exact records' raw instruction counts; the
+    paired ratio and its 95% interval from the paired rounds' CPU times (geometric mean of the
+    per-round ratios, t interval on their logs)."""
+    inner = README.split("<!-- answer:begin -->")[1].split("<!-- answer:end -->")[0]
+    assert inner in (ROOT / "docs" / "index.md").read_text()
+    rows = [line.split(" | ") for line in inner.splitlines() if line.startswith("| 3.")]
+    assert [_minor(row[0][2:].split()[0]) for row in rows] == list(pyperf_plan_versions())
+    exact = {}
+    for path in (ROOT / "results" / "exact").glob("*.json"):
+        for record in _seed_records(path, "default"):
+            exact.setdefault(_minor(record["python"]), []).append(record)
+    for row in rows:
+        python = _minor(row[0][2:].split()[0])
+        probes = ROOT / "results" / "pyperf" / "vm" / f"{python}.probe.json"
+        counts = [
+            {sum(run["collections"]) for run in record["runs"]}
+            for policy in ("default", "threshold:50000")
+            for record in _seed_records(probes, policy)
+        ]
+        assert all(len(count) == 1 for count in counts)  # every run the same: deterministic
+        default, raised = (count.pop() for count in counts)
+        assert row[1] == f"{default:,} / {raised:,}"
+        (record,) = exact[python]
+        share = record["gc_instructions"] / record["instructions"]
+        assert row[2] == f"{share:.1%} of instructions (exact)"
+        assert 0.2 < share < 0.35  # the seed query's collector, 3.9-3.15 (23-33%)
+        paired = ROOT / "results" / "paired" / f"seed-sqlalchemy-{python}.json"
+        cpu = {
+            policy: [run["cpu_ms"] for run in r["runs"]]
+            for policy in ("default", "threshold:50000")
+            for r in _seed_records(paired, policy)
+        }
+        logs = [math.log(a / b) for a, b in zip(cpu["threshold:50000"], cpu["default"])]
+        centre = statistics.mean(logs)
+        half = T975[len(logs) - 1] * statistics.stdev(logs) / math.sqrt(len(logs))
+        ratio, low, high = (math.exp(x) for x in (centre, centre - half, centre + half))
+        assert f"{ratio:.2f}x [{low:.2f}, {high:.2f}]" in row[3], (row[3], ratio, low, high)
+        assert f"{1 - ratio:.0%} less CPU" in row[3] and f", {len(logs)} rounds," in row[3]
+
+
+def pyperf_plan_versions() -> List[str]:
+    return [path.name.split(".probe")[0] for path in sorted(
+        (ROOT / "results" / "pyperf" / "vm").glob("3.*.probe.json"),
+        key=lambda p: int(p.name.split(".")[1]),
+    )]  # fmt: skip
 
 
 def test_readme_answer_changes_with_the_results(tmp_path: Path) -> None:

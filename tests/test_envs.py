@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,9 @@ def test_other_python_in_a_managed_env(
     assert record["gc_threshold_default"][0] == threshold0  # 3.13 raised it from 700 to 2000
     assert record["orm_version"] == _pinned("current", "SQLAlchemy")
     assert record["python_distribution"] and record["python_compiler"]  # who built it, with what
-    if version == "3.15":  # no compiled SQLAlchemy 2.0 for 3.15: the same code, pure Python
-        assert record["orm_speedups"] == "pure-python"
+    # SQLAlchemy 2.0.58 ships compiled (Cython) wheels for 3.9-3.14; none for 3.15, where the
+    # profile installs the same code as pure Python (ormgc/profiles/current.txt)
+    assert record["orm_speedups"] == ("pure-python" if version == "3.15" else "cython")
 
 
 @pytest.mark.slow
@@ -67,5 +69,10 @@ def test_seed_profile_reproduces_the_published_setup(shared_cache: Path, tmp_pat
     assert done.returncode == 0, done.stderr
     (record,) = _records(out)
     assert record["orm_version"] == _pinned("seed-2022", "SQLAlchemy") == "1.4.29"
-    assert record["orm_speedups"] in ("c-extension", "pure-python")  # said, not assumed
+    # 1.4.29 has no wheels for the suite's own Python (3.10-3.13, ./dev's pick_python): pip
+    # builds its C extension from source, as on the VM (results/seed/vm-seed-2022.json, 3.11).
+    # Measured 2026-12-07: built on 3.10-3.12; on 3.13 the build fails and SQLAlchemy installs
+    # as pure Python. Any other outcome is a change in what the seed profile measures.
+    built = sys.version_info < (3, 13)
+    assert record["orm_speedups"] == ("c-extension" if built else "pure-python")
     assert record["profile"] == "seed-2022"

@@ -47,6 +47,34 @@ with Probe() as probe:
         a.other, b.other = b, a
 print(probe.result["collections_total"])
 """
+# CYCLES under callgrind on this machine kind's builds (pyenv's 3.9-3.13, Debian's 3.14/3.15;
+# 2026-12-07; the instruction counts repeat exactly run to run): its collections and the
+# collector's share (by symbol; Debian's builds have none: between the callbacks). 40,000
+# Nodes at threshold 700 (2,000 from 3.13); before 3.11 each Node's __dict__ is tracked too.
+# Another patch release keeps a looser band.
+CYCLES_FIGURES = {
+    "3.9.18": (102, 0.38089),
+    "3.10.13": (102, 0.39707),
+    "3.11.7": (57, 0.34043),
+    "3.12.1": (57, 0.33592),
+    "3.13.0": (19, 0.32226),
+    "3.14.10": (19, 0.34018),
+    "3.15.2": (19, 0.30079),
+}
+
+
+def check_cycles_share(python: str, collections: int, share: float) -> None:
+    """The figures CYCLES must give on ``python``: exact where measured, else a band."""
+    done = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    measured = CYCLES_FIGURES.get(done.stdout.strip())
+    if measured is None:
+        assert collections > 0 and 0.05 < share < 0.95, (collections, share)
+        return
+    assert collections == measured[0]
+    assert share == pytest.approx(measured[1], rel=0.005), share  # the methods agree to 0.5%
+
+
 COLLECTOR = {"3.9": "collect"}  # 3.10-3.13: gc_collect_main
 
 
@@ -72,6 +100,9 @@ def test_exact_run_records_and_table(shared_cache: Path, tmp_path: Path) -> None
     assert abs(default["gc_instructions"] / default["gc_instructions_symbol"] - 1) < 0.005
     assert disabled["gc_instructions"] == 0 and disabled["gc_function"] is None
     assert disabled["instructions"] < default["instructions"]  # the collector's work is gone
+    # ... and only it: default less the collector is disabled's run, measured apart (<1%)
+    rest = default["instructions"] - default["gc_instructions"]
+    assert rest == pytest.approx(disabled["instructions"], rel=0.01)
     assert "gc share" in done.stdout and f"{default['instructions']:,}" in done.stdout
 
 
@@ -98,7 +129,7 @@ def test_collector_function_found(version: str, use_shared_cache: Path) -> None:
         return
     fields = exact_fields(ran["dump"], setup, collections, f"Python {version}")
     assert fields["gc_function"] == COLLECTOR.get(version, "gc_collect_main")
-    assert 0.05 < fields["gc_share"] < 0.95
+    check_cycles_share(python, collections, fields["gc_share"])
 
 
 def test_collections_without_a_collector_function_fail_loudly(tmp_path: Path) -> None:
@@ -148,6 +179,8 @@ def test_pyperf_exact_metadata_and_compare(shared_cache: Path, tmp_path: Path) -
     default, disabled = meta["sqlalchemy/seed_loop/default"], meta["sqlalchemy/seed_loop/disabled"]
     assert default["instructions"] > disabled["instructions"] > 0
     assert 0 < default["gc_share"] < 1 and default["gc_instructions"] > 0
+    rest = default["instructions"] * (1 - default["gc_share"])
+    assert rest == pytest.approx(disabled["instructions"], rel=0.01)  # two runs, measured apart
     assert disabled["gc_instructions"] == 0 and default["exact_pythonhashseed"] == "0"
     compared = ormgc("compare", *common, cache_dir=shared_cache)
     assert compared.returncode == 0, compared.stderr

@@ -273,8 +273,11 @@ def test_pins_resolve_to_the_same_versions_on_every_interpreter(tmp_path: Path) 
     """Every pinned package, at its pinned version (per-version pins by their markers), and
     nothing else, on all of 3.9-3.15."""
     found = available()
-    if os.environ.get("CI"):
-        assert sorted(found) == sorted(SUPPORTED), "CI must have every supported interpreter"
+    # this machine kind: 3.9-3.13 from pyenv always; 3.14/3.15 are Debian's builds, which
+    # ./dev test fetches and CI must have (locally they may be missing)
+    may_miss = set() if os.environ.get("CI") else {"3.14", "3.15"}
+    missing = set(SUPPORTED) - set(found)
+    assert missing <= may_miss, f"missing interpreters: {sorted(missing)}"
 
     def resolve(version: str, python: str) -> Dict[str, str]:
         report = tmp_path / f"{version}.json"
@@ -294,7 +297,7 @@ def test_pins_resolve_to_the_same_versions_on_every_interpreter(tmp_path: Path) 
             version: pool.submit(resolve, version, python) for version, python in found.items()
         }
         resolved = {version: future.result() for version, future in futures.items()}
-    assert len(resolved) >= 2
+    assert sorted(resolved) == sorted(found)
     for version, packages in resolved.items():
         assert packages == _pinned(version), f"Python {version} resolves other versions"
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List
 
 import psutil
 import pytest
@@ -214,3 +214,61 @@ def test_memory_table_reads_the_committed_results() -> None:
     prefork, _, loops = done.stdout.partition("## Memory over a long request loop")
     assert prefork.count("| sqlalchemy |") and prefork.count("| django |")
     assert prefork.count("| mongoengine |") and loops.count("| trash loop |")
+    folder = ROOT / "results" / "memory"
+    # Python 3.11's prefork rows recomputed from the raw records: per worker, each run's total
+    # over the workers; median [min-max] over the (odd number of) runs; the saving of freeze
+    prefork_records = _committed(folder.glob("prefork-3.11-*.json"))
+    for orm in ("sqlalchemy", "mongoengine", "django"):
+        on, off = (
+            _one(prefork_records, orm=orm, policy="default", freeze=freeze)
+            for freeze in (True, False)
+        )
+        uss_on, uss_off = _per_worker(on, "uss_mb"), _per_worker(off, "uss_mb")
+        saved = 1 - _middle(uss_on) / _middle(uss_off)
+        workers = len(on["workers"])
+        row = (
+            f"| {orm} | 3.11 | default | {_cell(uss_on)} | {_cell(uss_off)} | {saved:+.0%} | "
+            f"{_cell(_per_worker(on, 'pss_mb'))} | {_cell(_per_worker(off, 'pss_mb'))} | "
+            f"{_cell(_per_worker(on, 'gc_ms'), 0)} | {_cell(_per_worker(off, 'gc_ms'), 0)} | "
+            f"{on['collections_total'] // workers}, {off['collections_total'] // workers} | "
+            f"{len(on['runs'])}+{len(off['runs'])} |"
+        )
+        assert row in prefork, row
+    # the timelines: growth from the first sample; under a threshold T the young count never
+    # passes T + 1 (a collection empties it), without collections it only grows
+    for record in _committed(folder.glob("timeline-3.11-*.json")):
+        rss = [sample["rss_mb"] for sample in record["rss_timeline"]]
+        young = max(sample["gc_count"][0] for sample in record["rss_timeline"])
+        workload = "trash loop" if record["shape"] == "trash_loop" else record["orm"]
+        row = (
+            f"| 3.11 | {workload} | {record['policy']} | {rss[-1] - rss[0]:+.1f} | "
+            f"{max(rss) - rss[0]:+.1f} | {record['collections_total']:,} | {young:,} |"
+        )
+        assert row in loops, row
+        if record["policy"] == "disabled":
+            assert record["collections_total"] == 0 and young > 100_000
+        else:
+            assert record["collections_total"] > 0 and young <= record["gc_threshold"][0] + 1
+
+
+def _committed(paths: Iterable[Path]) -> List[Dict[str, Any]]:
+    return [record for path in sorted(paths) for record in json.loads(path.read_text())]
+
+
+def _one(records: List[Dict[str, Any]], **fields: Any) -> Dict[str, Any]:
+    (found,) = [r for r in records if all(r[key] == value for key, value in fields.items())]
+    return found
+
+
+def _per_worker(record: Dict[str, Any], field: str) -> List[float]:
+    return [run["workers_total"][field] / len(record["workers"]) for run in record["runs"]]
+
+
+def _middle(values: List[float]) -> float:
+    assert len(values) % 2 == 1, "an odd number of runs: the median is one of them"
+    return sorted(values)[len(values) // 2]
+
+
+def _cell(values: List[float], digits: int = 1) -> str:
+    low, mid, high = min(values), _middle(values), max(values)
+    return f"{mid:.{digits}f} [{low:.{digits}f}-{high:.{digits}f}]"

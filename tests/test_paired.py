@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +221,25 @@ def test_committed_paired_tables_come_from_their_records(tmp_path: Path, name: s
     raised = next(r for r in json.loads(records.read_text()) if r["policy"] == "threshold:50000")
     assert raised["repeat"] == 10 and raised["counts_identical"]
     assert f"{raised['orm']} seed_loop threshold:50000: cpu_vs_baseline " in done.stdout
+    # each ratio the table shows, recomputed from the rounds by this test's own arithmetic:
+    # geometric mean of the per-round ratios, t interval (9 degrees of freedom: 2.262) on logs
+    by_policy = {r["policy"]: r for r in json.loads(records.read_text())}
+    table = {line.split()[2]: line for line in output.read_text().splitlines()[3:6]}
+    for policy in ("threshold:50000", "disabled"):
+        shown = []
+        for field in ("wall_ms", "cpu_ms"):
+            rounds = [
+                (run[field], base[field])
+                for run, base in zip(by_policy[policy]["runs"], by_policy["default"]["runs"])
+            ]
+            logs = [math.log(value / base) for value, base in rounds]
+            centre = statistics.mean(logs)
+            half = 2.262 * statistics.stdev(logs) / math.sqrt(len(logs))
+            ratio, low, high = (math.exp(x) for x in (centre, centre - half, centre + half))
+            shown.append(f"{ratio:.2f} [{low:.2f}, {high:.2f}]")
+        assert re.search(
+            rf"{re.escape(shown[0])}(?: n\.s\.)?\s+{re.escape(shown[1])}", table[policy]
+        ), (
+            table[policy],
+            shown,
+        )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 
 from ormgc import Probe, ProbeMismatch, gc_identity
+from ormgc.worker import probe as probe_module
 
 
 class Node:
@@ -74,26 +76,44 @@ def test_collection_hidden_from_callbacks_is_a_mismatch(restore_gc: None) -> Non
 
 def test_times_and_thresholds_are_recorded(restore_gc: None) -> None:
     gc.set_threshold(1234, 5, 6)
-    with Probe() as probe:
-        sum(range(100_000))
-    result = probe.result
-    assert result["wall_ms"] > 0 and result["cpu_ms"] >= 0
+    outer = time.perf_counter()
+    with Probe() as busy:  # at least 60 ms of CPU, by another clock than the probe's
+        start = time.thread_time()
+        while time.thread_time() - start < 0.06:
+            pass
+    with Probe() as idle:  # 100 ms of wall time with next to no CPU
+        time.sleep(0.1)
+    outer_ms = (time.perf_counter() - outer) * 1e3
+    assert 60 <= busy.result["cpu_ms"] <= busy.result["wall_ms"] + 5
+    assert idle.result["wall_ms"] >= 100 and idle.result["cpu_ms"] < 20
+    assert busy.result["wall_ms"] + idle.result["wall_ms"] <= outer_ms
+    result = busy.result
     assert result["gc_threshold_before"] == [1234, 5, 6]
     assert result["gc_threshold_after"] == [1234, 5, 6]
-    assert gc.callbacks.count(probe._callback) == 0
+    assert gc.callbacks.count(busy._callback) == 0
 
 
-def test_peak_rss_is_the_block_s_own_peak() -> None:
-    with Probe() as idle:
-        pass
+@pytest.mark.parametrize("method", ["vmhwm-reset", "ru_maxrss-process"])
+def test_peak_rss_is_the_block_s_own_peak(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 MB touched then freed inside the block: its peak is 200 MB above the RSS the block
+    started with, by either method. A later idle block's peak tells the two apart: the reset
+    high-water mark forgets the 200 MB, the process's ru_maxrss cannot."""
+    if method == "ru_maxrss-process":  # where /proc/self/clear_refs cannot be written
+        monkeypatch.setattr(probe_module, "_CLEAR_REFS", "/nonexistent/clear_refs")
     with Probe() as busy:
         block = bytearray(200 * 1024 * 1024)
         block[::4096] = b"x" * len(block[::4096])  # touch every page
         del block
-    assert busy.result["peak_rss_method"] == idle.result["peak_rss_method"]
-    if busy.result["peak_rss_method"] == "vmhwm-reset":
-        assert busy.result["peak_rss_mb"] - idle.result["peak_rss_mb"] > 150
-    assert busy.result["rss_delta_mb"] < 50  # freed again before the block ended
+    with Probe() as idle:
+        pass
+    assert busy.result["peak_rss_method"] == idle.result["peak_rss_method"] == method
+    started_mb = busy.result["rss_end_mb"] - busy.result["rss_delta_mb"]
+    assert busy.result["peak_rss_mb"] - started_mb > 190
+    assert abs(busy.result["rss_delta_mb"]) < 20  # freed again before the block ended
+    if method == "vmhwm-reset":
+        assert 0 <= idle.result["peak_rss_mb"] - idle.result["rss_end_mb"] < 10
+    else:
+        assert idle.result["peak_rss_mb"] >= busy.result["peak_rss_mb"]
 
 
 def test_gc_identity_reports_what_the_interpreter_says() -> None:

@@ -3,11 +3,16 @@ corrupt file (the old report untouched), links with the asv site, and the page i
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import shutil
+import signal
 import struct
 import sys
 from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 
@@ -47,13 +52,35 @@ def results_with(tmp_path: Path, *kinds: str) -> Path:
     return folder
 
 
+FIGURES: Dict[str, Any] = {}  # slug -> the matplotlib figure the committed report drew
+
+
 @pytest.fixture(scope="module")
 def committed_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The report of the committed results, built afresh (the README's command)."""
+    """The report of the committed results, built afresh by the README's command, in this
+    process: each figure is kept as it is saved, so that the tests can read back what it
+    plotted (its PNG alone says only that something was drawn)."""
+    from matplotlib.figure import Figure
+
+    from ormgc import cli
+
     out = tmp_path_factory.mktemp("report") / "report"
-    done = ormgc("report", "--output", str(out), cache_dir=out.parent)
-    assert done.returncode == 0, done.stderr
-    assert f"{len(CHARTS)} charts" in done.stdout and "left out" not in done.stdout
+    save = Figure.savefig
+
+    def keep(fig: Any, path: Any, *args: Any, **kwargs: Any) -> None:
+        FIGURES[Path(path).stem] = fig
+        save(fig, path, *args, **kwargs)
+
+    handler = signal.getsignal(signal.SIGTERM)  # cli.main sets its own
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as said:
+        patch.setattr(Figure, "savefig", keep)
+        patch.setenv("ORMGC_CACHE_DIR", str(out.parent))
+        try:
+            assert cli.main(["report", "--output", str(out)]) == 0
+        finally:
+            signal.signal(signal.SIGTERM, handler)
+    assert f"{len(CHARTS)} charts" in said.getvalue() and "left out" not in said.getvalue()
+    assert sorted(FIGURES) == sorted(CHARTS)
     return out
 
 
@@ -64,6 +91,115 @@ def test_every_chart_is_drawn_from_the_committed_results(committed_report: Path)
         assert width >= 800 and height >= 400, slug
         assert f'<img src="{slug}.png"' in page
     assert "Not drawn" not in page and "<script" not in page and "http" not in page
+
+
+def _series(fig: Any) -> Dict[str, List[List[float]]]:
+    """Label -> the values of every bar group or line so labelled, over the figure's axes."""
+    found: Dict[str, List[List[float]]] = {}
+    for ax in fig.axes:
+        for container in ax.containers:
+            if hasattr(container, "patches") and container.get_label():
+                heights = [float(bar.get_height()) for bar in container.patches]
+                found.setdefault(container.get_label(), []).append(heights)
+        for line in ax.lines:
+            if not line.get_label().startswith("_"):
+                found.setdefault(line.get_label(), []).append([float(y) for y in line.get_ydata()])
+    return found
+
+
+def _bars(ax: Any) -> Dict[str, List[float]]:
+    return {
+        c.get_label(): [float(bar.get_height()) for bar in c.patches]
+        for c in ax.containers
+        if hasattr(c, "patches")
+    }
+
+
+def _probes() -> Dict[tuple, Dict[str, Any]]:
+    """(X.Y, orm, policy) -> the pyperf matrix's probe record of the seed loop."""
+    found = {}
+    for path in (RESULTS / "pyperf" / "vm").glob("3.*.probe.json"):
+        for record in json.loads(path.read_text()):
+            if record["shape"] == "seed_loop":
+                key = (".".join(record["python"].split(".")[:2]), record["orm"], record["policy"])
+                found[key] = record
+    return found
+
+
+def test_every_chart_draws_the_series_its_legend_names(committed_report: Path) -> None:
+    """Each named series has data somewhere in its figure, and every panel plots something."""
+    for slug in CHARTS:
+        fig = FIGURES[slug]
+        series = _series(fig)
+        named = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+        assert named, slug
+        for label in named:
+            values = [v for group in series.get(label, []) for v in group if v == v and v != 0]
+            assert values, f"{slug}: {label!r} is in the legend but drew nothing"
+        for ax in fig.axes:
+            drawn = [c for c in ax.containers if hasattr(c, "patches")] + [
+                line for line in ax.lines if len(line.get_ydata())
+            ]
+            assert drawn, f"{slug}: a panel ({ax.get_title()!r}) plots nothing"
+
+
+def test_charts_plot_the_figures_of_the_raw_results(committed_report: Path) -> None:
+    """Values read back from the figures, against the raw records read here."""
+    probes = _probes()
+
+    def collections(python: str, orm: str, policy: str) -> int:
+        (count,) = {sum(run["collections"]) for run in probes[python, orm, policy]["runs"]}
+        return count
+
+    for ax in FIGURES["collections"].axes:  # per ORM: bars per policy over the versions
+        orm = ax.get_title().split(":")[0]
+        versions = [label.get_text() for label in ax.get_xticklabels()]
+        assert len(versions) == 7
+        for policy, heights in _bars(ax).items():
+            assert heights == [collections(v, orm, policy) for v in versions], (orm, policy)
+    # the GC's share (README's chart): SQLAlchemy's default, from the exact instruction counts
+    share_ax = FIGURES["time-and-gc-share"].axes[1]
+    assert share_ax.get_title() == "sqlalchemy: the collector's share of the instructions"
+    exact = {}
+    for path in (RESULTS / "exact").glob("*.json"):
+        data = json.loads(path.read_text())
+        for r in data if isinstance(data, list) else []:
+            if (
+                isinstance(r, dict)
+                and r.get("gc_instructions") is not None
+                and (r.get("orm"), r.get("shape"), r.get("policy"), r.get("rows"))
+                == ("sqlalchemy", "seed_loop", "default", 100_000)
+            ):
+                exact[".".join(r["python"].split(".")[:2])] = r
+    versions = [label.get_text() for label in share_ax.get_xticklabels()]
+    expected = [100 * exact[v]["gc_instructions"] / exact[v]["instructions"] for v in versions]
+    assert _bars(share_ax)["default"] == pytest.approx(expected, abs=1e-9)
+    # the threshold curves (results/thresholds) meet the matrix's probes (results/pyperf) at
+    # 50,000, and fall as the threshold rises
+    curves = [line for line in FIGURES["threshold-curve"].axes[0].lines if len(line.get_xdata())]
+    assert len(curves) >= 5
+    for line in curves:
+        python = line.get_label().split()[-1]
+        points = dict(zip(map(float, line.get_xdata()), map(float, line.get_ydata())))
+        assert points[50_000] == collections(python, "sqlalchemy", "threshold:50000"), python
+        ys = [points[x] for x in sorted(points)]
+        assert ys == sorted(ys, reverse=True), python
+    # the published chart's "today" bars are the 3.11 probes' counts
+    (counts_ax, _) = FIGURES["published"].axes
+    today = next(label for label in _bars(counts_ax) if label.startswith("today (Python 3.11"))
+    assert _bars(counts_ax)[today] == [
+        collections("3.11", orm, policy)
+        for orm in ("sqlalchemy", "mongoengine")
+        for policy in ("default", "threshold:50000")
+    ]
+    # the worst pauses: each probe's longest collection
+    worst = FIGURES["pauses"].axes[0]
+    assert worst.get_title() == "sqlalchemy: worst single collection"
+    versions = [label.get_text() for label in worst.get_xticklabels()]
+    for policy, heights in _bars(worst).items():
+        assert heights == pytest.approx(
+            [probes[v, "sqlalchemy", policy]["pause_ms"]["max"] for v in versions]
+        )
 
 
 def test_the_committed_report_is_the_one_the_results_give(committed_report: Path) -> None:

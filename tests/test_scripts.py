@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
 import pyperf
 import pytest
+from sqlalchemy import select
 
 from .conftest import ROOT, SMALL_LOAD, SMALL_ROWS
 
@@ -27,13 +31,46 @@ def _script(name: str, *args: str, cache_dir: Path) -> subprocess.CompletedProce
     )
 
 
+def _figures(pattern: str, text: str) -> List[float]:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in {text!r}"
+    return [float(group) for group in found.groups()]
+
+
 def test_dataset_build_benchmark(shared_cache: Path) -> None:
-    # The real target (10x at 100k rows) is the script's own default; here: it runs and compares.
+    # The script's own target is 10x at 100,000 rows; at 10,000 rows it measured 11-12.6x
+    # (2026-12-07, 2 cores shared): 4x leaves room for a busy machine and still fails if the
+    # fixture's import fell back to one ORM object per row (about 1x).
     done = _script(
-        "bench_dataset_build.py", "--rows", "3000", "--target", "1", cache_dir=shared_cache
+        "bench_dataset_build.py", "--rows", "10000", "--target", "4", cache_dir=shared_cache
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "speedup=" in done.stdout and "seed_import=" in done.stdout
+    rows, seed, bulk, speedup = _figures(
+        r"rows=(\d+) seed_import=([\d.]+)s bulk_import=([\d.]+)s speedup=([\d.]+)x", done.stdout
+    )
+    assert rows == 10_000 and speedup >= 4
+    assert speedup == pytest.approx(seed / bulk, rel=0.1)  # the printed times are rounded
+
+
+def test_dataset_build_benchmark_times_the_same_import(tmp_path: Path) -> None:
+    """Both importers write the same rows, or the speed-up compares unlike work."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_build", ROOT / "scripts" / "bench_dataset_build.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = list(bench.dataset.entry_rows(500))
+    tables = []
+    for importer in (bench.seed_import, bench.bulk_import):
+        path = tmp_path / f"{importer.__name__}.sqlite3"
+        bench.timed(importer, path, rows)
+        engine = bench.create_engine(f"sqlite:///{path}")  # read back as typed by the model
+        table = bench.Entry.__table__
+        with engine.connect() as conn:
+            tables.append([tuple(row) for row in conn.execute(select(table).order_by(table.c.id))])
+        engine.dispose()
+    # the same values (SQLite keeps the dates as text, with or without microseconds)
+    assert tables[0] == tables[1] == sorted(tuple(row) for row in rows)
 
 
 def test_probe_overhead_benchmark(shared_cache: Path) -> None:
@@ -47,21 +84,39 @@ def test_probe_overhead_benchmark(shared_cache: Path) -> None:
         "2",
         cache_dir=shared_cache,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "cost model: probe overhead" in done.stdout and "A/B" in done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr  # exits 1 if the model says >= 1%
+    rows, load, query_ms, collections = _figures(
+        r"rows=(\d+) load=(\d+): query ([\d.]+) ms, (\d+) collections", done.stdout
+    )
+    (model,) = _figures(r"cost model: probe overhead ([\d.]+)%", done.stdout)
+    assert (rows, load) == (3000, 1000) and query_ms > 0
+    # 1,000 objects loaded at threshold 700 allocate enough for dozens of young collections
+    # (48 measured): with none counted, the per-collection part of the model would vanish
+    assert 20 <= collections <= 200
+    assert 0 < model < 1
+    _figures(r"A/B medians of 2: probed/bare - 1 = ([-+][\d.]+)%", done.stdout)
 
 
 def test_scaling_overhead_benchmark(tmp_path: Path) -> None:
     output = tmp_path / "overhead.json"
     done = _script(
-        "bench_scaling_overhead.py", "--rows", "1000,2000", "--rounds", "1", "--json", str(output),
-        cache_dir=tmp_path,
+        "bench_scaling_overhead.py", "--rows", "10000,20000", "--rounds", "1",
+        "--json", str(output), cache_dir=tmp_path,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr  # exits 1 if not flat (max/min > 2)
     sizes = json.loads(output.read_text())["sizes"]
-    assert [(s["rows"], s["loaded"]) for s in sizes] == [(1000, 200), (2000, 400)]
-    assert all(s["build_us_per_row"] > 0 and s["probe_share_model"] > 0 for s in sizes)
-    assert "build CPU time per row" in done.stdout
+    assert [(s["rows"], s["loaded"]) for s in sizes] == [(10_000, 2000), (20_000, 4000)]
+    for size in sizes:
+        assert size["build_us_per_row"] == pytest.approx(size["build_s"] / size["rows"] * 1e6)
+        assert size["build_cpu_s"] > 0 and 0 < size["probe_share_model"] < 0.01
+    # twice the objects loaded, about twice the young collections (168 and 338 measured)
+    first, second = (size["collections_total"] for size in sizes)
+    assert first > 50 and 1.8 <= second / first <= 2.2
+    per_row = [size["build_cpu_s"] / size["rows"] for size in sizes]
+    (ratio,) = _figures(
+        r"build CPU time per row from 10000 rows up: max/min = ([\d.]+)", done.stdout
+    )
+    assert ratio == pytest.approx(max(per_row) / min(per_row), abs=0.006) and ratio <= 2
 
 
 def test_machine_noise_benchmark(tmp_path: Path) -> None:

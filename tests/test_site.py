@@ -1,5 +1,5 @@
 """ormgc site: the one folder to publish. It refuses to replace what it did not build, builds
-from the committed results (docs through a stand-in mkdocs until mkdocs.yml lands), links its
+from the committed results (the docs by the real MkDocs), links its
 parts both ways, and every page opens in Chromium without a broken link or console error."""
 
 from __future__ import annotations
@@ -24,40 +24,23 @@ import asv_site  # noqa: E402
 import site_check  # noqa: E402
 from asv_site import SiteError  # noqa: E402
 
-# A stand-in for `mkdocs build --strict --config-file C --site-dir D`: two pages, one image.
-FAKE_MKDOCS = """
-import sys
-from pathlib import Path
-out = Path(sys.argv[sys.argv.index("--site-dir") + 1])
-if "broken" in Path(sys.argv[sys.argv.index("--config-file") + 1]).read_text():
-    sys.exit("ERROR - Config value 'nav': broken")
-(out / "how-to").mkdir(parents=True)
-head = '<html><head><link rel="icon" href="data:,"></head>'
-(out / "index.html").write_text(head + '<body><h1>Docs</h1><a href="how-to/">how-to</a>'
-                                '<img src="logo.png"></body></html>')
-up = head + '<body><a href="../index.html">up</a></body></html>'
-(out / "how-to" / "index.html").write_text(up)
-(out / "logo.png").write_bytes(Path(sys.argv[0]).with_name("logo.png").read_bytes())
-# as MkDocs writes it without a site_url: links from the server's root, broken under docs/
-(out / "404.html").write_text(head + '<body><a href="/how-to/index.html">how-to</a></body></html>')
-"""
 
-
-def _sources(tmp: Path, results: Path, mkdocs_text: str = "site_name: test\n") -> site.Sources:
-    script = tmp / "fake_mkdocs.py"
-    script.write_text(FAKE_MKDOCS)
-    (tmp / "logo.png").write_bytes((ROOT / "results/report/collections.png").read_bytes())
+def _sources(tmp: Path, results: Path, mkdocs_text: str = "") -> site.Sources:
+    """The repository's sources with ``results``; the real MkDocs (in the suite's venv) builds
+    the repository's mkdocs.yml, or ``mkdocs_text`` if given."""
+    sources = site.Sources.of(ROOT, results)
+    if not mkdocs_text:
+        return sources
     config = tmp / "mkdocs.yml"
     config.write_text(mkdocs_text)
-    return site.Sources(
-        ROOT, results, ROOT / "asv.conf.json", config, (sys.executable, str(script))
-    )
+    return sources._replace(mkdocs_conf=config)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site of the committed results (pyperf, exact, paired, asv: the landing page's and
-    asv's inputs; the other charts are left out with a note). ~1 min: charts + asv publish."""
+    asv's inputs; the other charts are left out with a note) and the real docs (MkDocs, about
+    1 s). ~1 min: charts + asv publish."""
     tmp = tmp_path_factory.mktemp("site")
     results = results_with(tmp, "pyperf", "exact", "paired", "asv")
     out = tmp / "out" / "site"
@@ -72,6 +55,10 @@ def test_the_docs_404_page_is_left_out(built: Path) -> None:
     """MkDocs' 404 page links from the server's root: under docs/ every link of it is broken."""
     assert (built / "docs" / "index.html").is_file()
     assert not (built / "docs" / "404.html").exists()
+    # every page of the docs' nav was built (mkdocs --strict: none missing, no broken link)
+    pages = sorted(path.relative_to(ROOT / "docs") for path in (ROOT / "docs").rglob("*.md"))
+    built_pages = sorted(p.relative_to(built / "docs") for p in (built / "docs").rglob("*.html"))
+    assert built_pages == [page.with_suffix(".html") for page in pages]
 
 
 def test_the_landing_page_answers_from_the_results_and_links_every_part(built: Path) -> None:
@@ -88,7 +75,7 @@ def test_the_landing_page_answers_from_the_results_and_links_every_part(built: P
     ):
         assert f'href="{href}"' in page or f'src="{href}"' in page, href
     assert (built / MARKER).is_file()
-    for page_path in ("report/index.html", "asv/index.html", "docs/how-to/index.html"):
+    for page_path in ("report/index.html", "asv/index.html", "docs/how-to/own-workload.html"):
         text = (built / page_path).read_text()
         depth = "../" * (len(Path(page_path).parts) - 1)
         assert text.count(site.NAV_MARK) == 1, page_path
@@ -114,7 +101,7 @@ def test_docs_are_skipped_without_mkdocs_yml_and_a_failing_build_is_one_line(tmp
     assert not part.built and "no mkdocs.yml" in part.note
     assert not (tmp_path / "docs").exists()
     broken = _sources(tmp_path, ROOT / "results", mkdocs_text="nav: broken\n")
-    with pytest.raises(OrmGcError, match=r"mkdocs build failed \(exit 1\): ERROR - Config"):
+    with pytest.raises(OrmGcError, match=r"mkdocs build failed \(exit 1\): ERROR +- +Config value"):
         site.build_docs(broken, tmp_path / "docs")
 
 
