@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from ormgc.errors import OrmGcError
-from ormgc.views.stats import format_ratio
+from ormgc.views.stats import format_ratio, half_width_percent
 
 BEGIN, END = "<!-- served:begin -->", "<!-- served:end -->"
 PAGE = Path("docs") / "findings" / "served.md"
@@ -63,6 +63,20 @@ def block(results: Path) -> str:
             f"| {record['gc_ms_per_request']:.2f} | {record['gc_pause_max_ms']:.1f} "
             f"| {record['slow_with_gc_share']:.0%} "
             f"| {'' if pss is None else f'{pss:.1f}'} | {_ratio(record, 'pss_vs_baseline')} |"
+        )
+    widths = sorted(
+        half_width_percent(r["p99_vs_baseline"]["ci95"], r["p99_vs_baseline"]["ratio"])
+        for r in records
+        if r.get("p99_vs_baseline") and r["policy"] != r["p99_vs_baseline"]["baseline"]
+    )
+    if widths:
+        lines.append(
+            f"\nWhat {records[0]['repeat']} rounds buy here: the p99 ratios' 95% intervals reach "
+            f"+-{widths[len(widths) // 2]:.0f}% of the ratio at the median "
+            f"(+-{widths[0]:.0f}% at best, +-{widths[-1]:.0f}% at worst, "
+            f"{len(widths)} comparisons); "
+            f"{sum(1 for r in records if r.get('saturated_rounds'))} of {len(records)} rows had "
+            "a saturated round."
         )
     first = records[0]
     lines.append(
