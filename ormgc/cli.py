@@ -16,6 +16,7 @@ from typing import List, Optional
 
 import orm_fixtures
 from orm_fixtures import FixtureError
+from orm_fixtures.served_app import SERVED_ORMS
 from ormgc.cli_advise import add_advise, run_advise
 from ormgc.cli_publish import add_publish, run_pins, run_site
 from ormgc.cli_run import add_run, run
@@ -30,6 +31,8 @@ from ormgc.views.compare.asv_compare import format_comparison, load_comparison, 
 from ormgc.views.terminal import is_terminal, terminal_width, use_colour
 from ormgc.worker.prefork import PREFORK_DOC
 
+SERVED_DOC = "a real gunicorn (sync workers, preload) under fixed-rate load from wrk (alone)"
+
 
 def _shapes(args: argparse.Namespace) -> int:
     for orm in orm_fixtures.ORMS:
@@ -37,6 +40,8 @@ def _shapes(args: argparse.Namespace) -> int:
         for name in orm_fixtures.SHAPE_NAMES[orm] + orm_fixtures.REQUEST_SHAPE_NAMES[orm]:
             print(f"{orm:12} {name:18} {registry[name].doc}")
         print(f"{orm:12} {orm_fixtures.PREFORK_SHAPE:18} {PREFORK_DOC}")
+        if orm in SERVED_ORMS:
+            print(f"{orm:12} {'served':18} {SERVED_DOC}")
     return 0
 
 

@@ -34,6 +34,8 @@ CHARTS = [
     "published",
     "memory-over-requests",
     "prefork-memory",
+    "served-latency",
+    "served-memory",
 ]
 
 
