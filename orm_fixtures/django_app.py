@@ -15,6 +15,7 @@ from django.db import connections, transaction
 from django.http import HttpResponse
 from django.urls import path
 
+from . import served_app
 from .django_models import Child
 from .shapes import check_loaded
 
@@ -22,14 +23,7 @@ _HANDLERS: List[Any] = []  # the one Handlers the routes serve (set by wsgi_app)
 
 
 def render(child: Any) -> Dict[str, Any]:
-    """What a page shows of one child: its fields, its parent and how many siblings it has."""
-    return {
-        "id": child.id,
-        "number": child.some_random_number,
-        "created": child.created_date.isoformat(),
-        "parent": child.parent.name,
-        "siblings": len(child.parent.children.all()),
-    }
+    return served_app.render(child, len(child.parent.children.all()))
 
 
 class Handlers:

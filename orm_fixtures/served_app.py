@@ -14,7 +14,7 @@ warm set of loaded objects, as real apps keep caches, exist before the workers a
 from __future__ import annotations
 
 import json
-from typing import Any, List, NamedTuple, Tuple
+from typing import Any, Dict, List, NamedTuple, Tuple
 
 from . import open_fixture, shapes
 
@@ -23,6 +23,17 @@ SERVED_ORMS = ("sqlalchemy", "django")  # mongoengine: not served yet (no Flask 
 MIX = ("list",) * 7 + ("detail",) * 2 + ("write",)
 WARM_SHAPE = "seed_loop"  # the warm set: the seed's query, kept alive in the master
 WARM_SET: List[Any] = []
+
+
+def render(child: Any, siblings: int) -> Dict[str, Any]:
+    """What a page shows of one child: its fields, its parent and how many siblings it has."""
+    return {
+        "id": child.id,
+        "number": child.some_random_number,
+        "created": child.created_date.isoformat(),
+        "parent": child.parent.name,
+        "siblings": siblings,
+    }
 
 
 class ServedApp(NamedTuple):

@@ -13,19 +13,13 @@ from typing import Any, Dict, List
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from . import served_app
 from .shapes import check_loaded
 from .sqlalchemy_models import Child, Parent
 
 
 def render(child: Any) -> Dict[str, Any]:
-    """What a page shows of one child: its fields, its parent and how many siblings it has."""
-    return {
-        "id": child.id,
-        "number": child.some_random_number,
-        "created": child.created_date.isoformat(),
-        "parent": child.parent.name,
-        "siblings": len(child.parent.children),
-    }
+    return served_app.render(child, len(child.parent.children))
 
 
 class Handlers:

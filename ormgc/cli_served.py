@@ -38,17 +38,31 @@ MAX_CONNECTIONS = 256
 SERVED_ADVICE_ROUNDS = 3  # the fewest with a useful t-interval (t = 4.3 on 2 degrees)
 
 
-def _bounded_number(low: float, high: float, what: str) -> Any:
+def _bounded_number(low: float, high: float, zero: bool = False) -> Any:
+    """argparse type: a number above ``low`` (or equal, with ``zero``) and at most ``high``."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not low < value <= high:
+        if not (low <= value if zero else low < value) or not value <= high:
+            lowest = f"from {low:g} to" if zero else f"above {low:g} and at most"
             raise argparse.ArgumentTypeError(
-                f"{what}: need a number above {low:g} and at most {high:g}, got {text!r}"
+                f"need a number {lowest} {high:g}, got {text!r}"
             )
         return value
+
+    return parse
+
+
+def _bounded_int(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"need a whole number from {low} to {high}, got {text!r}"
+            )
+        return int(text)
 
     return parse
 
@@ -75,42 +89,40 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
         run.set_defaults(check_arguments=_check_workers)
     served.add_argument(
         "--rate",
-        type=_bounded_number(0, MAX_RATE, "--rate"),
+        type=_bounded_number(0, MAX_RATE),
         default=DEFAULT_RATE,
         help=f"requests per second, fixed (open model; default {DEFAULT_RATE:g})",
     )
     served.add_argument(
         "--duration",
-        type=_bounded_number(0, MAX_DURATION_S, "--duration"),
+        type=_bounded_number(0, MAX_DURATION_S),
         default=DEFAULT_DURATION_S,
         metavar="SECONDS",
         help=f"measured seconds per run (default {DEFAULT_DURATION_S:g})",
     )
     served.add_argument(
         "--warmup",
-        type=_bounded_number(-1e-9, 120, "--warmup"),
+        type=_bounded_number(0, 120, zero=True),
         default=DEFAULT_WARMUP_S,
         metavar="SECONDS",
         help=f"seconds of load before measuring, not counted (default {DEFAULT_WARMUP_S:g})",
     )
     served.add_argument(
         "--clients",
-        type=int,
-        choices=range(1, MAX_CLIENTS + 1),
+        type=_bounded_int(1, MAX_CLIENTS),
         default=1,
         metavar="N",
         help=f"wrk processes sharing the schedule (1-{MAX_CLIENTS}; default 1)",
     )
     served.add_argument(
         "--connections",
-        type=int,
-        choices=range(1, MAX_CONNECTIONS + 1),
+        type=_bounded_int(1, MAX_CONNECTIONS),
         default=16,
         metavar="N",
         help=f"connections in all (1-{MAX_CONNECTIONS}; default 16)",
     )
-    served.add_argument("--port", type=int, choices=range(1024, 65536), metavar="PORT",
-                        help="port on 127.0.0.1 (default: a free one)")  # fmt: skip
+    served.add_argument("--port", type=_bounded_int(1024, 65535), metavar="PORT",
+                        help="port on 127.0.0.1, 1024-65535 (default: a free one)")  # fmt: skip
 
 
 def _check_workers(args: argparse.Namespace) -> None:

@@ -260,7 +260,8 @@ def test_saturated_run_is_reported_as_such(use_shared_cache: Path, tmp_path: Pat
     ("args", "message"),
     [
         (["--orm", "mongoengine"], "--shape served runs sqlalchemy and django, not mongoengine"),
-        (["--rate", "0"], "--rate: need a number above 0"),
+        (["--rate", "0"], "argument --rate: need a number above 0"),
+        (["--clients", "300"], "argument --clients: need a whole number from 1 to 8"),
         (["--rate", "1000", "--duration", "600"], "requests per run"),
         (["--policy", "freeze+nonsense"], "unknown GC policy 'nonsense'"),
         (["--shape", "served", "--shape", "seed_loop"], "--shape served runs alone"),
