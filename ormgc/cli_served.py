@@ -48,9 +48,7 @@ def _bounded_number(low: float, high: float, zero: bool = False) -> Any:
             value = math.nan
         if not (low <= value if zero else low < value) or not value <= high:
             lowest = f"from {low:g} to" if zero else f"above {low:g} and at most"
-            raise argparse.ArgumentTypeError(
-                f"need a number {lowest} {high:g}, got {text!r}"
-            )
+            raise argparse.ArgumentTypeError(f"need a number {lowest} {high:g}, got {text!r}")
         return value
 
     return parse
