@@ -15,7 +15,7 @@ from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import CURRENT_PROFILE, interpreter, profiles
 from ormgc.runs.exact_records import add_exact_argument
-from ormgc.runs.limits import ALLOW_FLAG, check_workers, max_workers
+from ormgc.runs.limits import add_workers_bound, max_workers
 from ormgc.runs.paired import DEFAULT_MAX_ROUNDS, PRECISION_START, Precision, choose_baseline
 from ormgc.runs.pythons import SUPPORTED_RANGE
 from ormgc.runs.runner import Scenario, databases_for, run_sweep
@@ -151,12 +151,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help=f"prefork shape: workers forked from the warmed-up parent (default {DEFAULT_WORKERS}; "
         f"at most what this machine holds: {max_workers().workers} here)",
     )
-    run.add_argument(
-        ALLOW_FLAG,
-        action="store_true",
-        help="fork more --workers than the CPUs and available memory hold",
-    )
-    run.set_defaults(check_arguments=check_run_arguments)
+    add_workers_bound(run, "fork")
     run.add_argument(
         "--policy",
         action="append",
@@ -202,12 +197,6 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     add_wide_argument(run)
     add_exact_argument(run)
     add_served_arguments(run)
-
-
-def check_run_arguments(args: argparse.Namespace) -> None:
-    """What argparse cannot check alone (one option against another, or the machine): run by
-    the CLI right after parsing, so bad input is an argparse error before anything starts."""
-    check_workers(args.workers, args.allow_many_workers)
 
 
 def add_wide_argument(parser: argparse.ArgumentParser) -> None:

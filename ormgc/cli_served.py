@@ -16,7 +16,7 @@ from orm_fixtures.served_app import SERVED_ORMS
 from ormgc.errors import UsageError, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import interpreter
-from ormgc.runs.limits import ALLOW_FLAG, check_workers
+from ormgc.runs.limits import add_workers_bound
 from ormgc.runs.paired import DEFAULT_BASELINE
 from ormgc.runs.runner import databases_for
 from ormgc.runs.served import ServedScenario, free_port, run_served
@@ -79,12 +79,7 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
             metavar="W",
             help=f"gunicorn workers (default {DEFAULT_WORKERS})",
         )
-        served.add_argument(
-            ALLOW_FLAG,
-            action="store_true",
-            help="start more --workers than the CPUs and available memory hold",
-        )
-        run.set_defaults(check_arguments=_check_workers)
+        add_workers_bound(run, "start")
     served.add_argument(
         "--rate",
         type=_bounded_number(0, MAX_RATE),
@@ -121,10 +116,6 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
     )
     served.add_argument("--port", type=_bounded_int(1024, 65535), metavar="PORT",
                         help="port on 127.0.0.1, 1024-65535 (default: a free one)")  # fmt: skip
-
-
-def _check_workers(args: argparse.Namespace) -> None:
-    check_workers(args.workers, args.allow_many_workers)
 
 
 def wants_served(args: argparse.Namespace) -> bool:

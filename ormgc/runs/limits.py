@@ -11,6 +11,7 @@ it for someone who means it.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -73,6 +74,22 @@ def max_workers(cpus: Optional[int] = None, memory_mb: Optional[int] = None) -> 
     by_memory = None if memory_mb is None else memory_mb // PER_WORKER_MB
     bound = by_cpu if by_memory is None else min(by_cpu, by_memory)
     return WorkerBound(max(bound, 1), cpus, by_cpu, memory_mb, by_memory)
+
+
+def add_workers_bound(parser: argparse.ArgumentParser, what: str) -> None:
+    """``ALLOW_FLAG`` on a parser that has ``--workers`` (``what``: the workers it starts), and
+    the bound checked right after parsing (the CLI runs ``check_arguments``), before anything
+    starts."""
+    parser.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help=f"{what} more --workers than the CPUs and available memory hold",
+    )
+    parser.set_defaults(check_arguments=check_workers_argument)
+
+
+def check_workers_argument(args: argparse.Namespace) -> None:
+    check_workers(args.workers, args.allow_many_workers)
 
 
 def check_workers(workers: int, allow_many: bool, bound: Optional[WorkerBound] = None) -> None:

@@ -193,7 +193,7 @@ def _measure(
             )
             run_worker(interp, scenario.spec("prepare"))
             prepared.add(key)
-    counter = _Counter(len(scenarios) * len(policies) * repeat, progress)
+    counter = ProgressCounter(len(scenarios) * len(policies) * repeat, progress)
     records = []
     for scenario in scenarios:
         runs = _scenario_runs(interp, scenario, policies, repeat, counter, baseline, precision)
@@ -214,7 +214,7 @@ def _measure(
     return records
 
 
-class _Counter:
+class ProgressCounter:
     """Progress lines with an ETA; ``--precision`` rounds add to the total as they start."""
 
     def __init__(self, total: int, progress: Progress) -> None:
@@ -222,13 +222,14 @@ class _Counter:
         self.started = time.monotonic()
 
     def ran(self, what: str, run: Dict[str, Any]) -> None:
+        self.tick(f"{what}: {run['collections_total']} collections, {run['wall_ms']:.0f} ms")
+
+    def tick(self, summary: str) -> None:
+        """One more run done: ``[done/total] summary (ETA s)``."""
         self.done += 1
         self.total = max(self.total, self.done)
         eta = (time.monotonic() - self.started) / self.done * (self.total - self.done)
-        self.progress(
-            f"[{self.done}/{self.total}] {what}: {run['collections_total']} collections, "
-            f"{run['wall_ms']:.0f} ms (ETA {eta:.0f} s)"
-        )
+        self.progress(f"[{self.done}/{self.total}] {summary} (ETA {eta:.0f} s)")
 
 
 def _scenario_runs(
@@ -236,7 +237,7 @@ def _scenario_runs(
     scenario: Scenario,
     policies: List[Policy],
     repeat: int,
-    counter: _Counter,
+    counter: ProgressCounter,
     baseline: Optional[str],
     precision: Optional[Precision],
 ) -> Dict[str, List[Dict[str, Any]]]:

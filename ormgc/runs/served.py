@@ -29,6 +29,7 @@ from ormgc.errors import OrmGcError, UsageError
 from ormgc.runs import loadgen, served_figures
 from ormgc.runs.envs import Interpreter
 from ormgc.runs.served_config import ServedPolicy, config_file
+from ormgc.worker.served import INFO_PATH
 from ormgc.worker.timeline import read_smaps_kb
 
 READY_TIMEOUT_S = 120  # preloading: open the dataset, load the warm set
@@ -98,7 +99,7 @@ def _wait_ready(server: subprocess.Popen[Any], url: str, workers: int, log: Path
         children = psutil.Process(server.pid).children()
         if len(children) >= workers:
             with contextlib.suppress(OSError, ValueError):
-                _get_json(url + "/_ormgc/worker")
+                _get_json(url + INFO_PATH)
                 return [child.pid for child in children]
         time.sleep(0.2)
     raise OrmGcError(f"gunicorn did not answer within {READY_TIMEOUT_S} s: {_log_tail(log)}")
@@ -155,7 +156,7 @@ def run_once(interp: Interpreter, scenario: ServedScenario, served: ServedPolicy
                 preexec_fn=loadgen.pdeathsig_term,
             )
         pids = _wait_ready(server, url, scenario.workers, log)
-        live = _get_json(url + "/_ormgc/worker")  # a live worker's settings, read back
+        live = _get_json(url + INFO_PATH)  # a live worker's settings, read back
         warm = max(1, round(scenario.rate * scenario.warmup_s))
         load = loadgen.run_load  # the warm-up: the same load, not counted
         load(url, scenario.rate, warm, scenario.clients, scenario.connections, MIX, folder, "warm")
@@ -207,7 +208,7 @@ def run_served(
 ) -> List[Dict[str, Any]]:
     """Every policy once per round, rotated, each run a fresh server; records with ratios."""
     from ormgc.runs.paired import interleaved_rounds
-    from ormgc.runs.runner import Scenario, run_worker
+    from ormgc.runs.runner import ProgressCounter, Scenario, run_worker
 
     progress(
         f"preparing {scenario.orm} dataset on {mask_password(scenario.db)} ({scenario.rows} rows)"
@@ -216,18 +217,14 @@ def run_served(
         scenario.orm, scenario.db, "seed_loop", scenario.rows, scenario.load, scenario.seed
     )
     run_worker(interp, prepare.spec("prepare"))
-    total, done = len(policies) * rounds, [0]
-    started = time.monotonic()
+    counter = ProgressCounter(len(policies) * rounds, progress)
 
     def measure(served: ServedPolicy) -> Dict[str, Any]:
         run = run_once(interp, scenario, served)
         run["load_average"] = os.getloadavg()[0]
-        done[0] += 1
-        eta = (time.monotonic() - started) / done[0] * (total - done[0])
-        progress(
-            f"[{done[0]}/{total}] {scenario.orm} served {served.name}: p99 "
-            f"{run['latency_ms']['p99']:.1f} ms, {run['throughput_rps']:.0f}/s, "
-            f"{run['collections_total']} collections (ETA {eta:.0f} s)"
+        counter.tick(
+            f"{scenario.orm} served {served.name}: p99 {run['latency_ms']['p99']:.1f} ms, "
+            f"{run['throughput_rps']:.0f}/s, {run['collections_total']} collections"
         )
         return run
 

@@ -52,14 +52,16 @@ class _Log:
 
 
 class _State:
-    def __init__(self) -> None:
-        self.requests = _Log(MAX_REQUESTS, ("start", "end", "cpu", "gc_ns", "gc_n", "slot"))
-        self.collections = _Log(MAX_COLLECTIONS, ("start", "duration", "generation"))
+    def __init__(self, requests: int = 0, collections: int = 0) -> None:
+        self.requests = _Log(requests, ("start", "end", "cpu", "gc_ns", "gc_n", "slot"))
+        self.collections = _Log(collections, ("start", "duration", "generation"))
         self.gc_ns = 0
         self.gc_started = 0
         self.settings: Dict[str, Any] = {}
 
 
+# Until a worker starts: counts only, no arrays (the master and an importing driver need none;
+# each worker allocates its own in worker_started).
 _STATE = _State()
 
 
@@ -91,7 +93,7 @@ def applied_settings(policy: str) -> Dict[str, Any]:
 def worker_started(policy: str) -> None:
     """``post_fork``, after the policy: forget the master's collections, note the settings."""
     global _STATE
-    _STATE = _State()
+    _STATE = _State(MAX_REQUESTS, MAX_COLLECTIONS)
     _STATE.settings = applied_settings(policy)
     _STATE.settings["started_ns"] = _now()
     _STATE.settings["cpu_started_ns"] = time.process_time_ns()
