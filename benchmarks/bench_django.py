@@ -7,7 +7,7 @@ from typing import Any, Dict
 import orm_fixtures
 
 from . import common
-from .common import _GcCollections, _GcCost, _LoadTime
+from .common import _ExactCost, _GcCollections, _GcCost, _LoadTime
 
 ORM = "django"
 
@@ -18,6 +18,14 @@ def _gc_activity() -> Dict[str, Any]:
 
 
 _gc_activity.timeout = common.SWEEP_TIMEOUT
+
+
+def _exact_costs() -> Dict[str, Any]:
+    """Every ExactCost combination counted once under valgrind (asv setup_cache)."""
+    return common.measure_exact_costs(ORM)
+
+
+_exact_costs.timeout = common.SWEEP_TIMEOUT
 
 # Commits before the Django fixture have nothing to measure here; without this guard the
 # whole suite would fail to import when asv measures them.
@@ -40,3 +48,9 @@ if ORM in orm_fixtures.ORMS:
 
         params = common.params(ORM)
         setup_cache = staticmethod(_gc_activity)
+
+    class ExactCost(_ExactCost):
+        """Instructions of one query under valgrind, and the collector's share of them."""
+
+        params = common.exact_params(ORM)
+        setup_cache = staticmethod(_exact_costs)

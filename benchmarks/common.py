@@ -31,6 +31,9 @@ REPEAT_ENV = "ORMGC_ASV_REPEAT"  # fresh worker processes per GC sweep measureme
 # Shapes whose instructions are counted under valgrind (ExactCost): about a minute per
 # combination at full size, so the seed's shape only unless asked ("all" or a comma list).
 EXACT_SHAPES_ENV = "ORMGC_ASV_EXACT_SHAPES"
+# The policies ExactCost counts (comma list, asv spelling): every one unless asked; the
+# release history (scripts/asv_releases.sh) counts default and threshold_50000 only.
+EXACT_POLICIES_ENV = "ORMGC_ASV_EXACT_POLICIES"
 # Each ORM's backends: asv parameter -> the database it stands for, as open_fixture() takes
 # it; None means the ORM's default on this machine (mongoengine: $ORMGC_MONGODB_URL, else the
 # embedded server, started per process). A machine without a server skips (n/a), not fails.
@@ -275,11 +278,25 @@ def exact_params(orm: str) -> List[List[Any]]:
     return [backends(orm), exact_shapes(orm), list(POLICIES), row_counts()]
 
 
+def exact_policies() -> Tuple[str, ...]:
+    """The policies ExactCost counts: $ORMGC_ASV_EXACT_POLICIES, else every one (n/a for the
+    others: asv shows a combination not counted as missing, not as zero)."""
+    text = os.environ.get(EXACT_POLICIES_ENV, "").strip()
+    if not text:
+        return POLICIES
+    asked = [part.strip() for part in text.split(",")]
+    unknown = [name for name in asked if name not in POLICIES]
+    if unknown:
+        raise ValueError(f"${EXACT_POLICIES_ENV}: {', '.join(unknown)} not in {POLICIES}")
+    return tuple(name for name in POLICIES if name in asked)
+
+
 def measure_exact_costs(
-    orm: str, only_backends: Optional[List[str]] = None, policies: Tuple[str, ...] = POLICIES
+    orm: str, only_backends: Optional[List[str]] = None, policies: Tuple[str, ...] = ()
 ) -> Dict[str, Any]:
     """Every ExactCost combination counted under callgrind, one fresh process each (as
     ``ormgc run --exact``); without valgrind, why not."""
+    policies = policies or exact_policies()
     try:
         setup = exact_setup()
     except OrmGcError as exc:

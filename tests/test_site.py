@@ -42,11 +42,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     asv's inputs; the other charts are left out with a note) and the real docs (MkDocs, about
     1 s). ~1 min: charts + asv publish."""
     tmp = tmp_path_factory.mktemp("site")
-    results = results_with(tmp, "pyperf", "exact", "paired", "asv")
+    results = results_with(tmp, "pyperf", "exact", "paired", "asv", "asv-releases")
     out = tmp / "out" / "site"
     parts = site.build(out, _sources(tmp, results))
     assert [(part.name, part.built) for part in parts] == [
-        ("report", True), ("asv", True), ("docs", True)
+        ("report", True), ("asv", True), ("asv-releases", True), ("docs", True)
     ]  # fmt: skip
     return out
 

@@ -88,7 +88,7 @@ def _resolve_name(results_dir: Path, name: str) -> Tuple[str, Dict[str, Any]]:
     raise UsageError(f"unknown benchmark {name!r} in {index_path}{hint}")
 
 
-def _env_result(path: Path, name: str) -> Optional[EnvResult]:
+def env_result(path: Path, name: str) -> Optional[EnvResult]:
     data = _read_json(path)
     if data.get("version") != RESULT_FORMAT:
         raise UsageError(f"{path}: asv result format {data.get('version')}, expected 2")
@@ -124,7 +124,7 @@ def load_comparison(
     for path in sorted(machine_dir.glob("*.json")):
         if path.name in _MACHINE_FILES:
             continue
-        result = _env_result(path, full_name)
+        result = env_result(path, full_name)
         if result is None or (commit and not result.commit.startswith(commit)):
             continue
         if result.python not in newest or result.date > newest[result.python].date:

@@ -3,6 +3,7 @@
     index.html   the answer per Python, the main chart, links (landing.py)
     report/      ``ormgc report``'s charts
     asv/         ``asv publish`` of results/asv (the history across commits and library series)
+    asv-releases/  ``asv publish`` of results/asv-releases (the history across library releases)
     docs/        ``mkdocs build`` of mkdocs.yml, when the repository has one
 
 Each part links to the others through a small bar added to its pages. ``build_into`` fills a
@@ -13,129 +14,24 @@ create and swaps the finished site into place in one rename.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, Sequence
 
-from ormgc.errors import OrmGcError
 from ormgc.output_dir import build_output_dir, check_output_dir
 from ormgc.views.charts import report, report_data
 from ormgc.views.charts.common import Chart
+from ormgc.views.site.asv_parts import build_asv, build_asv_releases
 from ormgc.views.site.landing import MAIN_CHART, landing_page
+from ormgc.views.site.parts import TITLES, Part, Sources, read_asv_conf, run_tool
+
+__all__ = ["Part", "Sources", "TITLES", "build", "build_into", "check_target", "read_asv_conf"]
 
 KIND = "site"  # the marker ormgc.output_dir writes in every folder this command built
 NAV_MARK = "<!-- ormgc site nav -->"
-TITLES = {
-    "": "Home: the answer",
-    "report": "Charts (the GC report)",
-    "asv": "asv: history across commits, Pythons and library series",
-    "docs": "Documentation",
-}
-
-
-class Part(NamedTuple):
-    """One folder of the site: built, or why not (shown on the landing page)."""
-
-    name: str
-    title: str
-    built: bool
-    note: str
-
-
-class Sources(NamedTuple):
-    """What the site is built from: all committed files of the repository at ``root``."""
-
-    root: Path
-    results: Path
-    asv_conf: Path
-    mkdocs_conf: Path
-    mkdocs: Sequence[str] = (sys.executable, "-m", "mkdocs")  # tests inject a stand-in
-
-    @classmethod
-    def of(cls, root: Path, results: Optional[Path] = None) -> Sources:
-        root = root.resolve()
-        return cls(
-            root,
-            (results or root / "results").resolve(),
-            root / "asv.conf.json",
-            root / "mkdocs.yml",
-        )
-
-
-def _run(command: Sequence[str], what: str, cwd: Path) -> None:
-    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise OrmGcError(f"{what} failed (exit {done.returncode}): {last}")
-
-
-def read_asv_conf(path: Path) -> dict:
-    """asv.conf.json, whose lines may be // comments (asv allows them)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        return json.loads(
-            "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
-        )
-    except (OSError, ValueError) as exc:
-        raise OrmGcError(f"cannot read {path}: {exc}") from None
-
-
-def _branch(root: Path) -> Optional[str]:
-    done = subprocess.run(
-        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root, capture_output=True, text=True
-    )
-    name = done.stdout.strip()
-    return name if done.returncode == 0 and name and name != "HEAD" else None
-
-
-def build_asv(sources: Sources, output: Path, scratch: Path) -> Part:
-    """``asv publish`` of the committed results into ``output``, this checkout's branch shown."""
-    results_dir = sources.results / "asv"
-    if not (results_dir / "benchmarks.json").is_file():
-        return Part("asv", TITLES["asv"], False, f"not built: no {results_dir}/benchmarks.json")
-    if not sources.asv_conf.is_file():
-        return Part("asv", TITLES["asv"], False, f"not built: no {sources.asv_conf.name} here")
-    conf = read_asv_conf(sources.asv_conf)
-    branch = _branch(sources.root)  # asv draws only commits on the configured branches
-    measured = _measured_only(results_dir, scratch / "asv-results")
-    conf.update(
-        repo=str(sources.root),
-        results_dir=str(measured),
-        html_dir=str(output),
-        env_dir=str(scratch / "asv-env"),
-        benchmark_dir=str(sources.root / "benchmarks"),
-        branches=sorted(set(conf.get("branches", [])) | ({branch} if branch else set())),
-    )
-    config = scratch / "asv.conf.json"
-    config.write_text(json.dumps(conf, indent=2), encoding="utf-8")
-    _run(
-        [sys.executable, "-m", "asv", "publish", "--config", str(config)],
-        "asv publish",
-        sources.root,
-    )
-    index = json.loads((output / "index.json").read_text(encoding="utf-8"))
-    pythons = sorted(index.get("params", {}).get("python", []), key=report_data.version_key)
-    return Part("asv", TITLES["asv"], True, f"results of Python {', '.join(pythons)}")
-
-
-def _measured_only(results_dir: Path, copy: Path) -> Path:
-    """A copy of asv's results whose benchmarks.json lists only benchmarks with a result: asv's
-    pages ask for a graph of every listed benchmark, and one never measured is a 404."""
-    shutil.copytree(results_dir, copy)
-    measured = set()
-    for path in copy.glob("*/*.json"):
-        if path.name != "machine.json":
-            measured.update(report_data.read_json(path).get("results", {}))
-    listing = report_data.read_json(copy / "benchmarks.json")
-    kept = {name: value for name, value in listing.items() if name == "version" or name in measured}
-    (copy / "benchmarks.json").write_text(json.dumps(kept), encoding="utf-8")
-    return copy
 
 
 def build_docs(sources: Sources, output: Path) -> Part:
@@ -156,7 +52,7 @@ def build_docs(sources: Sources, output: Path) -> Part:
         "--site-dir",
         str(output),
     ]
-    _run(command, "mkdocs build", sources.root)
+    run_tool(command, "mkdocs build", sources.root)
     # MkDocs writes its 404 page for a site served at the root, with links from "/": under
     # docs/ they lead nowhere, and a host serves only the site's own root 404 page anyway.
     (output / "404.html").unlink(missing_ok=True)
@@ -208,6 +104,7 @@ def build_into(folder: Path, sources: Sources) -> List[Part]:
         parts = [
             Part("report", TITLES["report"], True, f"{len(charts)} charts from results/"),
             build_asv(sources, folder / "asv", scratch),
+            build_asv_releases(sources, folder / "asv-releases", scratch),
             build_docs(sources, folder / "docs"),
         ]
     finally:
