@@ -140,7 +140,8 @@ def test_the_next_release_is_one_more_commit_at_the_tip(tmp_path: Path) -> None:
     start, added = ranges.add_range(Ranges(base, 100, ()), "Django", "9.9*", 2, ["3.12"], pypi)
     assert [r.version for r in added.releases] == ["9.9", "9.9.1"]
     assert start.series[0].name == "django-9.9"
-    dates = {"9.9": "2030-01-01", "9.9.1": "2030-02-01", "9.9.2": "2030-03-01", "10.0": "2030-03-02"}
+    dates = {"9.9": "2030-01-01", "9.9.1": "2030-02-01", "9.9.2": "2030-03-01"}
+    dates["10.0"] = "2030-03-02"  # another series: not appended
     newer = _fake_pypi({version: f"{day}T00:00:00Z" for version, day in dates.items()})
     appended, said = ranges.append_newest(start, newer)
     assert said == [("django-9.9", "9.9.2")]
