@@ -140,12 +140,13 @@ def run_pins(args: argparse.Namespace) -> int:
     verb = "would append" if args.dry_run else "appended"
     for name, version in added:
         print(f"releases.json: {verb} {version} to {name}")
+    if not added:
+        print("releases.json: every release series ends at its newest release")
     if added and not args.dry_run:
         text = ranges.dump(history, RANGES_COMMENT)
         write_atomic(ranges.SPEC, lambda out: out.write(text))
-    message = pins.commit_message(changes)
-    if added:
-        message = (message or "pins:") + "; history: " + ", ".join(f"{n} {v}" for n, v in added)
+    history_message = "history: " + ", ".join(f"{n} {v}" for n, v in added) if added else ""
+    message = "; ".join(filter(None, [pins.commit_message(changes), history_message]))
     if args.commit_message is not None and message and not args.dry_run:
         args.commit_message.write_text(message + "\n")
     return 0

@@ -230,3 +230,39 @@ def test_a_release_with_pins_moves_them_too() -> None:
     newest = replace(series.releases[-1], pins={})
     assert isinstance(newest, Release) and newest.version.startswith("0.29")
     assert "pymongo==4.18" in branches.pins_text(base_pins, series, newest)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_pins_refresh_appends_the_next_release(tmp_path, monkeypatch, capsys, dry_run) -> None:
+    """ormgc pins --refresh: each series' newest release on PyPI joins the file (the same
+    write as --add-range's), and the commit message names it; --dry-run writes nothing."""
+    from ormgc import cli, pins
+
+    spec = tmp_path / "releases.json"
+    spec.write_bytes(ranges.SPEC.read_bytes())
+    monkeypatch.setattr(ranges, "SPEC", spec)
+    monkeypatch.setattr(pins, "refresh", lambda *args, **kwargs: [])
+    last = SPEC.named("sqlalchemy-2.0").releases[-1]
+    newer = f"2.0.{int(last.version.split('.')[2]) + 1}"
+
+    def pypi(package: str) -> Dict[str, Published]:
+        found = {r.version: Published(r.date, r.wheels) for s in SPEC.series
+                 if s.package == package for r in s.releases}  # fmt: skip
+        if package == "SQLAlchemy":
+            found[newer] = Published("2030-01-01T00:00:00Z", ("cp312",))
+        return found
+
+    monkeypatch.setattr(ranges, "pypi_releases", pypi)
+    message = tmp_path / "message"
+    args = ["pins", "--refresh", "--commit-message", str(message)] + ["--dry-run"] * dry_run
+    assert cli.main(args) == 0
+    said = capsys.readouterr().out
+    assert f"{newer} to sqlalchemy-2.0" in said
+    if dry_run:
+        assert spec.read_bytes() == (ROOT / "ormgc" / "profiles" / "releases.json").read_bytes()
+        assert not message.exists()
+        return
+    grown = ranges.load(spec).named("sqlalchemy-2.0").releases
+    assert grown[:-1] == SPEC.named("sqlalchemy-2.0").releases
+    assert grown[-1] == Release(newer, "2030-01-01T00:00:00Z", {}, ("cp312",))
+    assert message.read_text() == f"history: sqlalchemy-2.0 {newer}\n"

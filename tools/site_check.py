@@ -21,13 +21,18 @@ from asv_site import SiteError, chromium, serve  # noqa: E402
 from asv_site import _Handler as AsvHandler  # noqa: E402
 from report_site import _IDS, _IMAGES, _LINKS, _reachable  # noqa: E402
 
+ASV_PARTS = ("asv", "asv-releases")  # the site's folders that asv publish wrote
+
 
 class _Handler(AsvHandler):
-    """The site as GitHub Pages serves it; asv's pages (under asv/) with their CDN libraries
-    from npm."""
+    """The site as GitHub Pages serves it; asv's pages (under asv/ and asv-releases/) with
+    their CDN libraries from npm."""
 
-    PAGES = {"/asv/": "asv/index.html", "/asv/index.html": "asv/index.html",
-             "/asv/error.html": "asv/error.html"}  # fmt: skip
+    PAGES = {
+        f"/{part}/{name}": f"{part}/{name or 'index.html'}"
+        for part in ASV_PARTS
+        for name in ("", "index.html", "error.html")
+    }
 
 
 def serving(site: Path) -> ContextManager[str]:
@@ -52,7 +57,8 @@ def _check_page(driver: object, base: str, page: str, checked: Dict[str, bool]) 
     broken = [src for src, _, width in images if not width]
     if broken:
         raise SiteError(f"{page}: images that did not load: {', '.join(broken)}")
-    single_page_app = page.startswith("asv/")  # asv routes by #fragment, not by element id
+    # asv routes by #fragment, not by element id
+    single_page_app = page.split("/", 1)[0] in ASV_PARTS
     ids = set(driver.execute_script(_IDS))  # type: ignore[attr-defined]
     for link in driver.execute_script(_LINKS):  # type: ignore[attr-defined]
         target, _, anchor = link.partition("#")

@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, NamedTuple, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ormgc.errors import OrmGcError
 
@@ -170,9 +170,11 @@ def parse(data: Any, supported: Sequence[str]) -> Ranges:
     return Ranges(base, rows, tuple(series))
 
 
-def load(path: Path = SPEC, supported: Sequence[str] = ()) -> Ranges:
+def load(path: Optional[Path] = None, supported: Sequence[str] = ()) -> Ranges:
+    """The ranges file (``SPEC`` unless ``path``), validated."""
     from ormgc.runs.pythons import SUPPORTED  # late: the history needs no interpreters
 
+    path = path or SPEC
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
