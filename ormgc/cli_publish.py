@@ -4,6 +4,7 @@ refreshed within their release series: ormgc.pins)."""
 from __future__ import annotations
 
 import argparse
+import json
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -179,6 +180,7 @@ def _add_range(args: argparse.Namespace, ranges) -> int:
     print(f"releases.json: {verb} {series.name} ({len(series.releases)} releases: {versions})")
     if not args.dry_run:
         text = ranges.dump(history, RANGES_COMMENT)
+        ranges.parse(json.loads(text), SUPPORTED)  # what is written reads back, or nothing is
         write_atomic(ranges.SPEC, lambda out: out.write(text))
         print(f"measure it: scripts/asv_releases.sh {series.name}")
     return 0

@@ -210,6 +210,7 @@ def test_the_workflow_measures_the_pythons_of_the_series() -> None:
         (["--add-range", "SQLAlchemy", "2.1.*", "--count", "99"], "from 2 to 40"),
         (["--add-range", "Django", "6.0*", "--with", "pymongo"], "GLOB:PACKAGE==VERSION"),
         (["--refresh", "--count", "3"], "go with --add-range"),
+        (["--add-range", "SQLAlchemy", "[12].*"], "gives no series name"),
     ],
 )
 def test_pins_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message) -> None:

@@ -269,6 +269,8 @@ def add_range(
     if orm is None:
         raise OrmGcError(f"{package}: the asv suite measures {', '.join(ORM_OF_PACKAGE)} only")
     name = f"{package.lower()}-{match.rstrip('.*').rstrip('.') or match}"
+    if not _NAME.match(name):
+        raise OrmGcError(f"{match!r} gives no series name ([a-z0-9.-]): use a glob like '2.1.*'")
     if any(one.name == name for one in ranges.series):
         raise OrmGcError(f"series {name} is already in {SPEC.name}")
     available = lookup(package)
