@@ -5,7 +5,8 @@ environment did; where that cannot compile (Debian's 3.14 has no Python.h), SQLA
 pymongo install as pure Python, and the query costs more instructions for that reason alone.
 This installs each measured SQLAlchemy release, and each pymongo a MongoEngine release ran
 with, into one scratch venv per Python (pip's cache holds what asv built) and asks the module:
-SQLAlchemy's Cython/C extensions, pymongo's C bson. Django has no compiled part.
+SQLAlchemy's Cython/C extensions, pymongo's C bson (each with its dependencies, which the check
+imports). Django has no compiled part.
 
     .venv/bin/python scripts/release_builds.py [--python 3.X ...]
 """
@@ -29,6 +30,7 @@ from ormgc.results import write_atomic  # noqa: E402
 OUT = ROOT / "results" / "asv-releases" / "builds.json"
 ASK = {
     "SQLAlchemy": (
+        "import sqlalchemy\n"  # fails (does-not-import) without its dependencies
         "try:\n from sqlalchemy.util._has_cy import HAS_CYEXTENSION as c\n"
         "except ImportError:\n"
         " try:\n  import sqlalchemy.cresultproxy; c = True\n except ImportError:\n  c = False\n"
@@ -66,7 +68,7 @@ def builds(python: str, pins: List[str]) -> Dict[str, str]:
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
         for pin in sorted(set(pins)):
             package = pin.split("==")[0]
-            install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps"]
+            install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
             if subprocess.run([*install, pin], capture_output=True).returncode != 0:
                 done[pin] = "does-not-install"
                 continue

@@ -185,6 +185,11 @@ def test_steps_are_exact_changes_only() -> None:
     assert table.steps(points) == [
         "1.0.1 -> 1.0.2: instructions -10.4%", "1.0.2 -> 1.0.3: collections 50 -> 49"
     ]  # fmt: skip
+    builds = {"1.0.0": "X==1.0.0: pure-python", "1.0.1": "X==1.0.1: pure-python",
+              "1.0.2": "X==1.0.2: compiled", "1.0.3": "X==1.0.3: compiled"}  # fmt: skip
+    assert table.steps(points, builds)[0] == (
+        "1.0.1 -> 1.0.2: instructions -10.4%, pure Python -> compiled"
+    )
 
 
 def test_the_findings_page_is_the_table_of_the_committed_results() -> None:

@@ -88,16 +88,37 @@ def _rows(data: dict) -> str:
     return "?"
 
 
-def _cell(point: Optional[Point]) -> str:
+PURE = " †"  # the compiled part ran as pure Python (builds.json)
+
+
+def _builds(results: Path) -> Dict[str, Dict[str, Dict[str, str]]]:
+    """{python: {series: {version: "PIN: compiled | pure-python | ..."}}}, if measured."""
+    path = results / FOLDER / "builds.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise OrmGcError(f"cannot read {path}: {exc}") from None
+
+
+def _cell(point: Optional[Point], build: str) -> str:
     if point is None or point.instructions is None:
         return "n/a"
     share = f"{point.gc_share:.1%}" if point.gc_share is not None else "?"
     collections = f"{point.collections:.0f}" if point.collections is not None else "?"
-    return f"{point.instructions / 1e6:,.1f}M · {share} · {collections}"
+    pure = PURE if build.endswith("pure-python") else ""
+    return f"{point.instructions / 1e6:,.1f}M · {share} · {collections}{pure}"
 
 
-def steps(points: List[Point]) -> List[str]:
-    """The consecutive releases whose exact figures differ (``STEP`` for instructions)."""
+def _span(values: List[float]) -> str:
+    low, high = f"{min(values):.0%}", f"{max(values):.0%}"
+    return low if low == high else f"{low}-{high}"
+
+
+def steps(points: List[Point], builds: Optional[Dict[str, str]] = None) -> List[str]:
+    """The consecutive releases whose exact figures differ (``STEP`` for instructions), each
+    saying where the compiled part changed too (``builds``: version -> builds.json's entry)."""
+    kind = {v: "pure Python" if b.endswith("pure-python") else "compiled"
+            for v, b in (builds or {}).items()}  # fmt: skip
     found = []
     measured = [p for p in points if p.instructions is not None]
     for before, after in zip(measured, measured[1:]):
@@ -107,6 +128,8 @@ def steps(points: List[Point]) -> List[str]:
             what.append(f"instructions {change:+.1%}")
         if before.collections != after.collections:
             what.append(f"collections {before.collections:.0f} -> {after.collections:.0f}")
+        if what and kind.get(before.version, "") != kind.get(after.version, ""):
+            what.append(f"{kind.get(before.version)} -> {kind.get(after.version)}")
         if what:
             found.append(f"{before.version} -> {after.version}: {', '.join(what)}")
     return found
@@ -117,6 +140,7 @@ def block(results: Path) -> str:
     history = load(results)
     if not history:
         raise OrmGcError(f"no measured release in {results / FOLDER}")
+    builds = _builds(results)
     out = []
     for series in sorted(history):
         by_python = history[series]
@@ -132,18 +156,26 @@ def block(results: Path) -> str:
             cells = []
             for python in pythons:
                 match = [p for p in by_python[python] if p.version == version]
-                cells.append(_cell(match[0] if match else None))
+                build = builds.get(python, {}).get(series, {}).get(version, "")
+                cells.append(_cell(match[0] if match else None, build))
             out.append(f"| {version} ({versions[version]}) | " + " | ".join(cells) + " |")
         out.append("")
         for python in pythons:
-            found = steps(by_python[python])
+            found = steps(by_python[python], builds.get(python, {}).get(series))
             saved = [p.saved for p in by_python[python] if p.saved is not None]
-            span = f"{min(saved):.0%}-{max(saved):.0%}" if saved else "n/a"
+            span = _span(saved) if saved else "n/a"
             listed = "; ".join(found) if found else "no step"
             out.append(
                 f"- Python {python}: {listed}. threshold:50000 saves {span} of the instructions."
             )
         out.append("")
+    if any(PURE in line for line in out):
+        out += [
+            f"{PURE.strip()} the compiled part (SQLAlchemy's extensions; pymongo's bson for"
+            " MongoEngine) ran as pure Python: no wheel for that Python, and pip's build from"
+            " source did not compile it (`scripts/release_builds.py`, `builds.json`).",
+            "",
+        ]
     return "\n".join(out)
 
 
