@@ -82,3 +82,11 @@ def test_landing_instructions_recomputed_from_the_exact_files() -> None:
         }
         assert (exact["default"], exact["raised"]) == (counts["default"], counts["threshold:50000"])
         assert exact["saved"] == 1 - counts["threshold:50000"] / counts["default"]
+        # the seed's size where both policies were counted there, else the largest counted
+        sizes = [
+            rows
+            for (python, orm, rows), found in raw.items()
+            if (python, orm) == (row["python"], row["orm"])
+            and {"default", "threshold:50000"} <= set(found)
+        ]
+        assert exact["rows"] == (100_000 if 100_000 in sizes else max(sizes)), row
