@@ -162,3 +162,29 @@ def test_an_exact_record_without_instructions_is_one_line(tmp_path) -> None:
     (line,) = error_lines(done)
     assert line.startswith("ormgc: error: ") and "3.11.json" in line
     assert "a record has no instructions" in line
+
+
+def test_the_findings_page_quotes_the_savings_table_of_the_results(tmp_path: Path) -> None:
+    """docs/findings/exact-costs.md and results/exact/savings.md hold what
+    scripts/exact_savings_table.py makes of the committed results now; bad input: one line."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "scripts/exact_savings_table.py", "--results", str(tmp_path / "none")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "no results folder" in done.stderr
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from exact_savings_table import document
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    table = document(RESULTS)
+    assert (RESULTS / "exact" / "savings.md").read_text() == table
+    page = (ROOT / "docs" / "findings" / "exact-costs.md").read_text()
+    assert table in page
+    assert table.count("\n") == 2 + len(ORMS) * len(SUPPORTED)
