@@ -151,6 +151,15 @@ def test_the_table_puts_the_exact_saving_beside_the_timing(report: Path) -> None
             assert timing.startswith(f"{shown} (") and timing.endswith("), pyperf medians")
 
 
+def test_without_exact_records_the_panel_says_so_and_no_table(tmp_path: Path) -> None:
+    results = results_with(tmp_path, "pyperf")
+    done = ormgc("report", "--results", str(results), cache_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = (results / "report" / "index.html").read_text()
+    assert '<section id="time-and-gc-share">' in page and 'class="exact"' not in page
+    assert "42 from timing" in page  # every share bar from the pyperf values instead
+
+
 def test_an_exact_record_without_instructions_is_one_line(tmp_path) -> None:
     results = results_with(tmp_path, "pyperf")
     (results / "exact").mkdir()

@@ -171,7 +171,10 @@ def finding(orm: str, rows: Sequence[Saving], size: Size) -> str:
 
 
 def table(blocks: Sequence[Tuple[str, Size, Sequence[Saving]]], timed: str) -> str:
-    """The HTML table under the chart: per ORM and Python, the exact figure beside the timed."""
+    """The HTML table under the chart: per ORM and Python, the exact figure beside the timed
+    ("" without exact records)."""
+    if not blocks:
+        return ""
     head = (
         '<table class="exact"><tr><th class="left">ORM</th><th>Python</th>'
         f"<th>instructions per query, default &rarr; {RAISED} "
