@@ -346,3 +346,12 @@ class _ExactCost(_Suite):
         return self.summary["gc_share"]
 
     track_gc_share.unit = "ratio"
+
+    def track_gc_instructions(self, *params: Any) -> int:
+        """Instructions of one query spent inside the collector (exact, as track_instructions)."""
+        found = self.summary.get("gc_instructions")
+        if found is None:  # instructions x share: the collector's count again, once rounded
+            found = round(self.summary["instructions"] * self.summary["gc_share"])
+        return found
+
+    track_gc_instructions.unit = "instructions"

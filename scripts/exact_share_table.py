@@ -5,7 +5,7 @@ Reads the ``ormgc run --exact --json`` files in ``results/exact/`` (every ``*.js
 writes ``results/exact/gc-share.md``: a row per (ORM, policy), a column per Python, each cell
 the collector's share of the query's instructions, the instructions and the collections.
 ``--rows N`` takes the records of N rows (a fifth loaded) instead and writes
-``gc-share-rN.md`` (``scripts/exact_figures.sh``).
+``gc-share-rN.md`` (``scripts/exact_figures.sh``). Of several records of one cell, the newest.
 """
 
 from __future__ import annotations
@@ -29,19 +29,25 @@ def _key(python: str) -> Tuple[int, ...]:
 
 def table(records: List[Dict[str, Any]], rows: int = DEFAULT_ROWS) -> str:
     cells: Dict[Tuple[str, str, str], Dict[str, Any]] = {}
-    for record in records:
+    for record in records:  # of several records of one cell (a rerun), the newest
         minor = ".".join(record["python"].split(".")[:2])
-        cells[(record["orm"], record["policy"], minor)] = record
+        key = (record["orm"], record["policy"], minor)
+        if key not in cells or record.get("timestamp", "") > cells[key].get("timestamp", ""):
+            cells[key] = record
     pythons = sorted({minor for _, _, minor in cells} | set(SUPPORTED), key=_key)  # --: not run
     orms = sorted({orm for orm, _, _ in cells}, reverse=True)  # sqlalchemy first
+    loaded = DEFAULT_LOAD if rows == DEFAULT_ROWS else rows // 5
     lines = [
-        "# GC share of the seed query's instructions (exact, under callgrind)",
+        "# GC share of the seed query's instructions (exact, under callgrind): "
+        f"{rows:,} rows, {loaded:,} loaded",
         "",
         "Written by `python scripts/exact_share_table.py"
         + ("`" if rows == DEFAULT_ROWS else f" --rows {rows}` (a fifth loaded)")
         + " from the `ormgc run --exact` records in"
         " this folder. Cell: the collector's share of the query's instructions (gc_share), then"
-        " the query's instructions in millions and the collections. Instructions, not time."
+        " the query's instructions in millions and the collections, every cell at"
+        f" {rows:,} rows with {loaded:,} loaded. Of several records of a cell, the newest."
+        " Instructions, not time."
         " Marked (cb.): the collector counted between gc.callbacks (a build without its symbol,"
         " docs/explanation/exact-without-symbols.md), else by its C function.",
         "",

@@ -153,6 +153,7 @@ def test_every_benchmark_has_a_value_for_every_combination_this_machine_can_run(
         "track_gc_tax",
         "track_instructions",  # ExactCost: under valgrind (./dev test installs it)
         "track_gc_share",
+        "track_gc_instructions",
     }
     skipped = set() if _postgres_running() else {"postgresql"}  # ./dev test and CI start it
     data = _results(site, site["pythons"][0])

@@ -185,3 +185,13 @@ def test_exact_share_table(tmp_path: Path) -> None:
     assert "20.0%" not in written  # the 10,000-row record is left out
     assert "| sqlalchemy | default | -- | -- | 32.7% (4,970M, 1708 coll.) | -- |" in written
     assert "| sqlalchemy | disabled | -- |" in written
+    assert written.startswith("# GC share of the seed query's instructions (exact, under "
+                              "callgrind): 100,000 rows, 20,000 loaded\n")  # fmt: skip
+    # a rerun of a cell: the newest record is the table's, whatever the files' order
+    newer = dict(record("3.11.7", "default", 0.25), timestamp="2026-12-07T00:00:00+00:00")
+    older = dict(record("3.11.7", "default", 0.26), timestamp="2026-11-01T00:00:00+00:00")
+    (tmp_path / "3.11-a.json").write_text(json.dumps([newer]))
+    (tmp_path / "3.11-z.json").write_text(json.dumps([older]))
+    (tmp_path / "3.11.json").unlink()
+    done = _script("exact_share_table.py", "--folder", str(tmp_path), cache_dir=tmp_path)
+    assert "| sqlalchemy | default | -- | -- | 25.0% (4,970M" in done.stdout, done.stdout

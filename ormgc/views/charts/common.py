@@ -30,6 +30,7 @@ class Chart(NamedTuple):
     question: str
     caption: str
     finding: str
+    table: str = ""  # HTML shown under the chart (its figures in full), or nothing
 
 
 class Missing(NamedTuple):

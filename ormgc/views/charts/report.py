@@ -50,6 +50,9 @@ figure { margin: 2.2em 0; } img { max-width: 100%; height: auto; border: 1px sol
 figcaption { font-size: 0.9em; color: #444; } .finding { background: #f4f8fb; padding: 0.5em 1em; }
 .missing { background: #fff6e0; border-left: 4px solid #e69f00; padding: 0.6em 1em; }
 nav a { margin-right: 1.2em; }
+table.exact { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
+table.exact th, table.exact td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
+table.exact th { background: #f0f4f8; } table.exact .left { text-align: left; }
 """
 
 
@@ -67,7 +70,7 @@ def _section(drawn: Drawn) -> str:
     return (
         f'<section id="{drawn.slug}"><h2>{question}</h2>{finding}<figure>'
         f'<img src="{drawn.slug}.png" alt="{question}">'
-        f"<figcaption>{html.escape(drawn.caption)}</figcaption></figure></section>"
+        f"<figcaption>{html.escape(drawn.caption)}</figcaption></figure>{drawn.table}</section>"
     )
 
 

@@ -153,13 +153,18 @@ def _source(paths: Sequence[Path], needed: Sequence[str] = _RECORD_KEYS) -> Sour
     return Source(records, list(paths))
 
 
-def _with_key(paths: Sequence[Path], key: str) -> Source:
-    """Record files anywhere under a folder, keeping only records that carry ``key``."""
+def _with_key(paths: Sequence[Path], key: str, needed: Sequence[str] = ()) -> Source:
+    """Record files anywhere under a folder, keeping only records that carry ``key`` (each of
+    which must carry ``needed`` too: else one line naming the file)."""
     records, files = [], []
     for path in paths:
         data = read_json(path)
         if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
             kept = [record for record in data if key in record and "policy" in record]
+            for record in kept:
+                missing = [name for name in needed if name not in record]
+                if missing:
+                    raise OrmGcError(f"{path}: a record has no {', '.join(missing)}")
             if kept:
                 records.extend(kept)
                 files.append(path)
@@ -200,7 +205,9 @@ def load(root: Path) -> ResultSet:
         overheads=overheads,
         overhead_files=overhead_files,
         seed=_source([seed_file] if seed_file.exists() else []),
-        exact=_with_key(sorted((root / "exact").rglob("*.json")), "gc_share"),
+        exact=_with_key(
+            sorted((root / "exact").rglob("*.json")), "gc_share", ("python", "instructions")
+        ),
         paired=_with_key(sorted((root / "paired").rglob("*.json")), "cpu_vs_baseline"),
         memory=_with_key(sorted((root / "memory").rglob("*.json")), "rss_timeline"),
         thresholds_exact=_with_key(

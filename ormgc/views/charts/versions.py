@@ -23,6 +23,17 @@ from ormgc.views.charts.common import (
     policy_order,
     share_interval,
 )
+from ormgc.views.charts.exact_versions import (
+    Size,
+    common_size,
+    draw_instructions,
+    exact_cells,
+    savings,
+    share_title,
+    size_text,
+    table,
+)
+from ormgc.views.charts.exact_versions import finding as exact_finding
 from ormgc.views.charts.report_data import ResultSet, machines, minor, version_key
 
 Drawn = Union[Chart, Missing]
@@ -66,6 +77,11 @@ def _grouped(
         )
         if labels:
             bar_labels(ax, bars, [fmt.format(h) if h else "" for h in heights])
+        for bar, height in zip(bars, heights):  # measured as zero: said, not left blank
+            if height == 0 and ax.get_yscale() != "log":
+                ax.annotate("0", (bar.get_x() + bar.get_width() / 2, 0), ha="center",
+                            va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points",
+                            color=policy_colour(policy, index), fontweight="bold")  # fmt: skip
     tops = [p[2] if p[2] is not None else p[0] for policy in policies for p in
             (value(version, policy) for version in versions) if p and p[0]]  # fmt: skip
     if tops:  # room above the tallest bar for its label
@@ -113,14 +129,19 @@ def collections_chart(results: ResultSet, out: Path) -> Drawn:
     return Chart(slug, question, caption, finding)
 
 
-def gc_share(results: ResultSet, version: str, orm: str, policy: str) -> Optional[Tuple]:
-    """(share, lo, hi, how): exact share, else a paired ratio, else the pyperf values."""
+def gc_share(
+    results: ResultSet, version: str, orm: str, policy: str, size: Optional[Size] = None
+) -> Optional[Tuple]:
+    """(share, lo, hi, how): exact share, else a paired ratio, else the pyperf values; exact
+    at ``size`` (rows, loaded) when given and counted there."""
     exact = [
         record
         for record in results.exact.records
         if (minor(record["python"]), record.get("orm"), record.get("shape"), record["policy"])
         == (version, orm, _SHAPE, policy)
     ]
+    if size is not None and (version, policy, size) in exact_cells(results, orm):
+        exact = [exact_cells(results, orm)[version, policy, size]]
     if exact:  # the seed's size first, else the largest measured (exact runs are slow)
         best = max(exact, key=lambda r: (r.get("rows") == DEFAULT_ROWS, r.get("rows") or 0))
         rows = best.get("rows") or DEFAULT_ROWS
@@ -156,11 +177,11 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
     policies = policy_order([t.policy for t in timings])
     values = {(t.python, t.orm, t.policy): t.values for t in timings}
     timer = "CPU" if timings[0].timer == "cpu" else "wall-clock"
-    fig, axes = grid_figure(len(orms), 2, height=3.4 * len(orms) + 1.2)
+    fig, axes = grid_figure(len(orms), 3, height=3.6 * len(orms) + 1.4, width=16.5)
     hows: Dict[Tuple[str, str, str], str] = {}
-    findings = []
+    findings, blocks = [], []
     for row, orm in enumerate(orms):
-        left, right = axes[row]
+        left, middle, right = axes[row]
 
         def time_of(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
             found = values.get((version, orm, policy))
@@ -168,11 +189,22 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
 
         _grouped(left, versions, policies, time_of, labels=False)
         left.set_ylabel(f"{timer} time per query (ms)")
-        left.set_title(f"{orm}: median, 95% bootstrap interval")
+        left.set_title(f"{orm}: {timer} time (timing)\nmedian, 95% bootstrap interval", fontsize=10)
         shared = [p for p in policies if p != "disabled"]
+        size = common_size(results, orm, versions)
+        if size is not None:  # the exact panel: instructions at one size per ORM
+            rows = savings(results, orm, versions, size)
+            draw_instructions(middle, rows, orm, size)
+            blocks.append((orm, size, rows))
+        else:
+            middle.set_axis_off()
+            middle.text(0.5, 0.5, f"{orm}: no exact records\n(ormgc run --exact)", ha="center")
+        share_size = common_size(results, orm, versions, shared)
 
-        def share_of(version: str, policy: str, orm: str = orm) -> Optional[Tuple]:
-            found = gc_share(results, version, orm, policy)
+        def share_of(
+            version: str, policy: str, orm: str = orm, size: Optional[Size] = share_size
+        ) -> Optional[Tuple]:
+            found = gc_share(results, version, orm, policy, size)
             if not found:
                 return None
             hows[version, orm, policy] = found[3]
@@ -185,26 +217,29 @@ def time_share_chart(results: ResultSet, out: Path) -> Drawn:
         _grouped(right, versions, shared, share_of, labels=False)
         right.axhline(0, color="#666666", linewidth=0.8)
         right.set_ylabel("GC share of the query (%)")
-        kinds_here = {how for (_, o, _), how in hows.items() if o == orm}
-        right.set_title(  # exact: the collector's share of the instructions; else of CPU time
-            f"{orm}: the collector's share of the instructions"
-            if all(kind.startswith("exact") for kind in kinds_here)
-            else f"{orm}: GC share (exact, else 1 - time(disabled) / time(policy))"
-        )
+        here = [(v, how) for (v, o, _), how in hows.items() if o == orm]
+        right.set_title(share_title(orm, here, share_size), fontsize=10)
         for version in (versions[0], versions[-1]):
-            found = gc_share(results, version, orm, "default")
+            found = gc_share(results, version, orm, "default", share_size)
             if found:
                 findings.append(f"{orm} on {version}: GC {found[0]:.0%} of the default query")
     kinds = list(hows.values())
     how = ", ".join(f"{kinds.count(kind)} from {kind}" for kind in sorted(set(kinds)))
+    sizes = {(r["rows"], r["loaded"]) for r in results.probes.records if r["shape"] == _SHAPE}
+    timed = size_text(sizes.pop()) if len(sizes) == 1 else "see the probe records"
     caption = (
-        f"pyperf {timer} time of the query (GC on), {_SHAPE}, {len(timings[0].values)} values per "
-        f"bar; GC shares: {how} (exact = valgrind instructions; timing = bootstrap of pyperf "
-        f"values, noisy on a shared machine). Source: {results.rel(results.timing_files)}. "
-        f"Machine: {machines(results.probes.records)}."
+        f"Left, timing: pyperf {timer} time of the query (GC on), {_SHAPE}, {timed}, "
+        f"{len(timings[0].values)} values per bar. Middle, exact: the query's instructions under "
+        "callgrind (one run per bar, at the size in the panel's title), the collector's part "
+        "hatched; -X%: what threshold:50000 saves of them. Instructions are not time: the "
+        f"collector's share of the time is higher. Right: GC shares, {how} (exact = valgrind "
+        "instructions, 0 = the collector never ran; timing = bootstrap of pyperf values, noisy "
+        f"on a shared machine). Source: {results.rel(results.timing_files)}; results/exact/ "
+        f"(ormgc run --exact). Machine: {machines(results.probes.records)}."
     )
     finish(fig, out, slug, question, caption, legend=axes[0][0])
-    return Chart(slug, question, caption, "; ".join(findings))
+    findings += [exact_finding(orm, rows, size) for orm, size, rows in blocks]
+    return Chart(slug, question, caption, "; ".join(f for f in findings if f), table(blocks, timed))
 
 
 def pauses_chart(results: ResultSet, out: Path) -> Drawn:

@@ -10,13 +10,11 @@ the other ORMs pyperf medians with a 95% bootstrap interval, labelled as such.
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
-from ormgc.views.charts.common import share_interval
+from ormgc.views.charts.exact_versions import exact_cells, timing_saving
 from ormgc.views.charts.report_data import ResultSet, minor, version_key
 from ormgc.views.charts.versions import gc_share
-from ormgc.views.site.answer import ORM as HEADLINE_ORM
-from ormgc.views.site.answer import headline
 
 SHAPE = "seed_loop"  # the published loop
 RAISED = "threshold:50000"  # the seed's setting
@@ -43,31 +41,25 @@ def _percent(value: Optional[float]) -> str:
 
 def exact_instructions(results: ResultSet, version: str, orm: str) -> Optional[Dict[str, Any]]:
     """The query's instructions under callgrind at default and at the raised threshold, exact
-    and repeatable (results/exact/): the seed's size first, else the largest measured."""
-    found: Dict[Tuple[int, int], Dict[str, int]] = {}
-    for record in results.exact.records:
-        same = (minor(record["python"]), record.get("orm"), record.get("shape"))
-        if same == (version, orm, SHAPE) and record["policy"] in ("default", RAISED):
-            size = (record.get("rows") or 0, record.get("loaded") or 0)
-            found.setdefault(size, {})[record["policy"]] = record["instructions"]
-    complete = [size for size, counts in found.items() if len(counts) == 2]
+    and repeatable (results/exact/, the newest record of a cell): the seed's size first, else
+    the largest measured."""
+    cells = exact_cells(results, orm)
+    complete = [
+        size
+        for (python, policy, size) in cells
+        if (python, policy) == (version, "default") and (version, RAISED, size) in cells
+    ]
     if not complete:
         return None
     size = max(complete, key=lambda s: (s[0] == 100_000, s))
-    counts = found[size]
-    return {
-        "rows": size[0],
-        "default": counts["default"],
-        "raised": counts[RAISED],
-        "saved": 1 - counts[RAISED] / counts["default"],
-    }
+    default, raised = (cells[version, p, size]["instructions"] for p in ("default", RAISED))
+    return {"rows": size[0], "default": default, "raised": raised, "saved": 1 - raised / default}
 
 
 def answer_rows(results: ResultSet) -> List[Row]:
     """Per Python and ORM: collections by default and raised, GC share, the raised setting's win."""
     probes = [r for r in results.probes.records if r["shape"] == SHAPE]
     counts = {(minor(r["python"]), r["orm"], r["policy"]): r for r in probes}
-    timings = {(t.python, t.orm, t.policy): t.values for t in results.timings if t.shape == SHAPE}
     versions = sorted({key[0] for key in counts}, key=version_key)
     orms = list(dict.fromkeys(key[1] for key in counts))
     rows = []
@@ -78,16 +70,6 @@ def answer_rows(results: ResultSet) -> List[Row]:
                 continue
             raised = counts.get((version, orm, RAISED))
             share = gc_share(results, version, orm, "default")
-            saving: Optional[Tuple[float, float, float]] = None
-            paired = headline(results.root, version) if orm == HEADLINE_ORM else None
-            if (
-                paired is None
-                and (version, orm, "default") in timings
-                and (version, orm, RAISED) in timings
-            ):
-                saving = share_interval(
-                    timings[version, orm, "default"], timings[version, orm, RAISED]
-                )
             rows.append(
                 Row(
                     python=version,
@@ -97,8 +79,7 @@ def answer_rows(results: ResultSet) -> List[Row]:
                     collections_raised=raised["collections_total"] if raised else None,
                     share=share[0] if share else None,
                     share_how=share[3] if share else "",
-                    saving=saving,
-                    headline=paired,
+                    saving=timing_saving(results, version, orm),
                     instructions=exact_instructions(results, version, orm),
                     loaded=default["loaded"],
                     rows=default["rows"],
@@ -126,12 +107,7 @@ def answer_table(rows: Sequence[Row]) -> str:
         share = _percent(row["share"])
         if share:
             share += f" ({row['share_how']})"
-        saving = ""
-        if row.get("headline"):
-            saving = row["headline"].text()
-        elif row["saving"]:
-            point, low, high = row["saving"]
-            saving = f"{_percent(point)} ({_percent(low)} to {_percent(high)}), pyperf medians"
+        saving = row["saving"]
         exact = row.get("instructions")
         instructions = ""
         if exact:
