@@ -210,9 +210,13 @@ return drawn.length ? drawn.map(function(s) { return s.label || ''; }) : null;
 """
 
 
-def graph_url(base: str, benchmark: str, selection: Dict[str, str], x_axis: str) -> str:
-    """A graph page: one line per Python version; ``x_axis`` is "commit" or a parameter."""
+def graph_url(
+    base: str, benchmark: str, selection: Dict[str, str], x_axis: str, scale: str = ""
+) -> str:
+    """A graph page: one line per Python version; ``x_axis`` is "commit" or a parameter;
+    ``scale`` "even" spaces the measured commits evenly, "date" by date (asv's settings)."""
     parts = [f"x-axis={x_axis}"] + [f"p-{key}='{value}'" for key, value in selection.items()]
+    parts += [f"x-axis-scale={scale}"] if scale else []
     return f"{base}/index.html#{benchmark}?{'&'.join(parts)}"
 
 
@@ -233,6 +237,7 @@ def check_site(
     screenshot: Optional[Path],
     min_pythons: int = 2,
     legend: bool = True,
+    scale: str = "",
 ) -> Dict[str, object]:
     """Open the site; check the list shows ``benchmarks`` and ``graph`` has a line per Python."""
     pythons_run = site_index(html_dir)["params"].get("python", [])
@@ -245,7 +250,7 @@ def check_site(
         missing = [name for name in benchmarks if not any(name in item for item in listed)]
         if missing:
             raise SiteError(f"the benchmark list lacks {', '.join(missing)}")
-        driver.get(graph_url(base, graph, selection, x_axis))  # type: ignore[attr-defined]
+        driver.get(graph_url(base, graph, selection, x_axis, scale))  # type: ignore[attr-defined]
         labels = _wait(driver, _SERIES, f"the graph of {graph}")
         pythons = sorted(
             {p for label in labels for p in re.findall(r"python-(\S+?)(?:;|$)", label)}
@@ -274,6 +279,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     # asv 0.6.6 can put a parameter on the x-axis (bars), but with several Pythons flot's
     # orderBars plugin places all bars but one at NaN: the commit axis draws every line.
     check.add_argument("--x-axis", default="commit")
+    check.add_argument(
+        "--x-axis-scale", choices=("even", "date"), help="space the commits evenly, or by date"
+    )
     check.add_argument("--screenshot", type=Path)
     check.add_argument("--no-legend", action="store_true", help="screenshot without the legend")
     # A benchmark measured only at older commits, in environments named before the library
@@ -296,6 +304,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.x_axis,
             args.screenshot,
             legend=not args.no_legend,
+            scale=args.x_axis_scale or "",
         )
     except SiteError as exc:
         print(f"asv_site: error: {exc}", file=sys.stderr)
