@@ -12,13 +12,13 @@ front page; tests/test_docs.py checks both.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from ormgc.errors import OrmGcError
 from ormgc.runs.pythons import SUPPORTED
+from ormgc.views import page_block
 from ormgc.views.charts.common import share_interval
 from ormgc.views.charts.report_data import ResultSet, load, minor, read_records
 
@@ -173,8 +173,5 @@ def block(root: Path) -> str:
 
 
 def replace_block(text: str, inner: str) -> str:
-    """``text`` with what lies between the marks replaced by ``inner``."""
-    pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
-    if len(pattern.findall(text)) != 1:
-        raise OrmGcError(f"the page needs exactly one {BEGIN} ... {END} block")
-    return pattern.sub(lambda _: f"{BEGIN}\n{inner}{END}", text)
+    """``text`` with what lies between the answer's marks replaced by ``inner``."""
+    return page_block.replace_block(text, inner, BEGIN, END)

@@ -177,11 +177,3 @@ def block(results: Path) -> str:
             "",
         ]
     return "\n".join(out)
-
-
-def replace_block(text: str, inner: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise OrmGcError(f"the page has no {BEGIN} ... {END} marks")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{inner}{END}{tail}"

@@ -87,11 +87,3 @@ def block(results: Path) -> str:
         "Written by `python scripts/served_table.py --write` from `results/served/`."
     )
     return "\n".join(lines) + "\n"
-
-
-def replace_block(text: str, inner: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise OrmGcError(f"the page has no {BEGIN} ... {END} marks")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{inner}{END}{tail}"
