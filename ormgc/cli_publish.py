@@ -9,7 +9,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from ormgc import pins
-from ormgc.errors import UsageError
+from ormgc.errors import UsageError, bounded_int
 from ormgc.results import write_atomic
 from ormgc.runs.pythons import SUPPORTED
 
@@ -89,15 +89,6 @@ def add_publish(commands: argparse._SubParsersAction) -> None:
 
 MAX_RANGE = 40  # releases per series: each costs about a minute per Python to measure
 DEFAULT_RANGE_PYTHONS = ("3.9", "3.12", "3.14")
-
-
-def bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(f"need a whole number from {low} to {high}")
-        return int(text)
-
-    return parse
 
 
 def with_rule(text: str):

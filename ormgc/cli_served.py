@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from orm_fixtures import DEFAULT_LOAD, DEFAULT_ROWS
 from orm_fixtures.served_app import SERVED_ORMS
-from ormgc.errors import UsageError, positive_int
+from ormgc.errors import UsageError, bounded_int, positive_int
 from ormgc.results import check_writable, write_json_atomic
 from ormgc.runs.envs import interpreter
 from ormgc.runs.limits import add_workers_bound
@@ -50,17 +50,6 @@ def _bounded_number(low: float, high: float, zero: bool = False) -> Any:
             lowest = f"from {low:g} to" if zero else f"above {low:g} and at most"
             raise argparse.ArgumentTypeError(f"need a number {lowest} {high:g}, got {text!r}")
         return value
-
-    return parse
-
-
-def _bounded_int(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(
-                f"need a whole number from {low} to {high}, got {text!r}"
-            )
-        return int(text)
 
     return parse
 
@@ -102,19 +91,19 @@ def add_served_arguments(run: argparse.ArgumentParser, workers: bool = False) ->
     )
     served.add_argument(
         "--clients",
-        type=_bounded_int(1, MAX_CLIENTS),
+        type=bounded_int(1, MAX_CLIENTS),
         default=1,
         metavar="N",
         help=f"wrk processes sharing the schedule (1-{MAX_CLIENTS}; default 1)",
     )
     served.add_argument(
         "--connections",
-        type=_bounded_int(1, MAX_CONNECTIONS),
+        type=bounded_int(1, MAX_CONNECTIONS),
         default=16,
         metavar="N",
         help=f"connections in all (1-{MAX_CONNECTIONS}; default 16)",
     )
-    served.add_argument("--port", type=_bounded_int(1024, 65535), metavar="PORT",
+    served.add_argument("--port", type=bounded_int(1024, 65535), metavar="PORT",
                         help="port on 127.0.0.1, 1024-65535 (default: a free one)")  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 import argparse
 import re
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 # ASCII digits only (str.isdigit() and int() also take '²' or '٣'), and few enough for int().
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}\Z")
@@ -32,6 +32,19 @@ def positive_int(text: str) -> int:
     if not _WHOLE_NUMBER.match(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
     return int(text)
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: a whole number from ``low`` to ``high`` in ASCII digits, else one line."""
+
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"need a whole number from {low} to {high}, got {text!r}"
+            )
+        return int(text)
+
+    return parse
 
 
 def interrupt(signum: int, frame: object) -> NoReturn:
