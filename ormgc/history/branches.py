@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,31 +26,22 @@ from ormgc.errors import OrmGcError
 from ormgc.history import ranges as ranges_mod
 from ormgc.history.ranges import Ranges, Release, Series
 from ormgc.results import write_atomic
+from ormgc.runs.asv_install import merged_pins
 
 PINS_PATH = "ormgc/profiles/current.txt"
 AUTHOR_NAME = "orm-gc-bench release history"
 AUTHOR_EMAIL = "release-history@orm-gc-bench.invalid"
-_PIN_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==")
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def pins_text(base_pins: str, series: Series, release: Release) -> str:
-    """The base pins with the series' package (and the release's ``with`` pins) moved to it."""
+    """The base pins with the series' package (and the release's ``with`` pins) moved to it:
+    the same swap asv's install step makes for its matrix (asv_install.merged_pins)."""
     moved = {series.package: release.version, **release.pins}
-    wanted = {_canonical(name) for name in moved}
-    kept = []
-    for line in base_pins.splitlines():
-        match = _PIN_NAME.match(line)
-        if not (match and _canonical(match.group(1)) in wanted):
-            kept.append(line)
     header = (
         f"# Release history point: {series.package} {release.version} ({release.date[:10]}),"
         f" series {series.name}; every other pin is the base commit's."
     )
-    return "\n".join([header] + kept + [f"{name}=={v}" for name, v in moved.items()]) + "\n"
+    return "\n".join([header] + merged_pins(base_pins.splitlines(), moved)) + "\n"
 
 
 def _git(repo: Path, *args: str, env: Optional[Dict[str, str]] = None, data: str = "") -> str:
