@@ -88,8 +88,9 @@ def _resolve_name(results_dir: Path, name: str) -> Tuple[str, Dict[str, Any]]:
     raise UsageError(f"unknown benchmark {name!r} in {index_path}{hint}")
 
 
-def env_result(path: Path, name: str) -> Optional[EnvResult]:
-    data = _read_json(path)
+def env_result(path: Path, name: str, data: Optional[Dict[str, Any]] = None) -> Optional[EnvResult]:
+    """One benchmark's values in the result file ``path`` (``data``: its JSON, already read)."""
+    data = _read_json(path) if data is None else data
     if data.get("version") != RESULT_FORMAT:
         raise UsageError(f"{path}: asv result format {data.get('version')}, expected 2")
     row = data.get("results", {}).get(name)

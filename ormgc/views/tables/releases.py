@@ -36,8 +36,8 @@ class Point(NamedTuple):
     saved: Optional[float]  # instructions saved by threshold_50000, share of default's
 
 
-def _value(path: Path, name: str, combo: Tuple[str, ...]) -> Optional[float]:
-    found = env_result(path, name)
+def _value(path: Path, data: dict, name: str, combo: Tuple[str, ...]) -> Optional[float]:
+    found = env_result(path, name, data)
     return None if found is None else found.values.get(combo)
 
 
@@ -58,15 +58,16 @@ def load(results: Path) -> Dict[str, Dict[str, List[Point]]]:
         rows = _rows(data)
         seed = (BACKEND[orm], "seed_loop")
         exact = f"bench_{orm}.ExactCost."
-        default = _value(path, exact + "track_instructions", (*seed, "default", rows))
-        tuned = _value(path, exact + "track_instructions", (*seed, "threshold_50000", rows))
+        default = _value(path, data, exact + "track_instructions", (*seed, "default", rows))
+        tuned = _value(path, data, exact + "track_instructions", (*seed, "threshold_50000", rows))
         point = Point(
             release["version"],
             release["date"][:10],
             default,
-            _value(path, exact + "track_gc_share", (*seed, "default", rows)),
+            _value(path, data, exact + "track_gc_share", (*seed, "default", rows)),
             _value(
                 path,
+                data,
                 f"bench_{orm}.GcCollections.track_collections",
                 (*seed, "default", rows, "total"),
             ),
