@@ -272,3 +272,19 @@ def test_pins_refresh_appends_the_next_release(tmp_path, monkeypatch, capsys, dr
     assert grown[:-1] == SPEC.named("sqlalchemy-2.0").releases
     assert grown[-1] == Release(newer, "2030-01-01T00:00:00Z", {}, ("cp312",))
     assert message.read_text() == f"history: sqlalchemy-2.0 {newer}\n"
+
+
+@pytest.mark.parametrize("option", ["--asv-config", "--commits"])
+def test_the_branch_tool_does_not_overwrite_a_file_it_did_not_write(tmp_path, option) -> None:
+    """A mistyped output path is refused before any branch is made; its own files it renews."""
+    repo = _clone(tmp_path, "repo")
+    theirs = tmp_path / "notes.json"
+    theirs.write_text('{"mine": 1}')
+    assert branches.main([str(repo), option, str(theirs)]) == 1
+    assert theirs.read_text() == '{"mine": 1}'
+    listed = subprocess.run(["git", "branch", "--list", "pins-history-*"], cwd=repo,
+                            capture_output=True, text=True).stdout  # fmt: skip
+    assert listed == ""
+    ours = tmp_path / "ours.json"
+    assert branches.main([str(repo), option, str(ours)]) == 0
+    assert branches.main([str(repo), option, str(ours)]) == 0  # its own file: renewed

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ormgc.errors import OrmGcError
 from ormgc.history import ranges as ranges_mod
@@ -163,6 +163,26 @@ def asv_config(
     return conf
 
 
+def _replaceable(path: Path, ours: Callable[[Any], bool]) -> None:
+    """Refuse to overwrite a file this module did not write (``ours`` tells from its JSON)."""
+    if not path.exists():
+        return
+    try:
+        mine = ours(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        mine = False
+    if not mine:
+        raise OrmGcError(f"{path} exists and was not written by ormgc.history.branches")
+
+
+def _our_config(data: Any) -> bool:
+    return all(str(name).startswith("pins-history-") for name in data["branches"])
+
+
+def _our_commits(data: Any) -> bool:
+    return all(isinstance(v, dict) and "series" in v for v in data.values())
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ormgc.history.branches")
     parser.add_argument("repo", type=Path, help="a scratch clone of main")
@@ -176,6 +196,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         ranges = ranges_mod.load(args.spec)
+        if args.asv_config:  # both checked before any branch is made or file written
+            _replaceable(args.asv_config, _our_config)
+        if args.commits:
+            _replaceable(args.commits, _our_commits)
         made = write_branches(args.repo.resolve(), ranges, args.series)
         if args.asv_config:
             from ormgc.views.site.parts import read_asv_conf
@@ -190,10 +214,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 args.html_dir.resolve(),
                 root / "benchmarks",
             )
-            args.asv_config.write_text(json.dumps(conf, indent=2) + "\n", encoding="utf-8")
+            text = json.dumps(conf, indent=2) + "\n"
+            write_atomic(args.asv_config, lambda out: out.write(text))
         if args.commits:
-            text = json.dumps(commit_index(ranges, made), indent=1) + "\n"
-            write_atomic(args.commits, lambda out: out.write(text))
+            index = json.dumps(commit_index(ranges, made), indent=1) + "\n"
+            write_atomic(args.commits, lambda out: out.write(index))
     except OrmGcError as exc:
         print(f"ormgc.history.branches: error: {exc}", file=sys.stderr)
         return 1
